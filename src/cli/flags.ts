@@ -1,0 +1,20 @@
+/** Helpers that turn CLI flag strings into validated values, with errors that name the flag. */
+import { InvalidArgumentError } from "../errors.js";
+
+export function integerFlag(name: string, value: string | undefined, { min = 1, max = Number.MAX_SAFE_INTEGER } = {}): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(number) || number < min || number > max) {
+    throw new InvalidArgumentError(`--${name}`, `expected an integer from ${min} to ${max}, got "${value}"`);
+  }
+  return number;
+}
+
+export function numberFlag(name: string, value: string | undefined, { min = -Infinity, max = Infinity } = {}): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (value.trim() === "" || !Number.isFinite(number) || number < min || number > max) {
+    throw new InvalidArgumentError(`--${name}`, `expected a number from ${min} to ${max}, got "${value}"`);
+  }
+  return number;
+}

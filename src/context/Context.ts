@@ -1,0 +1,213 @@
+/**
+ * A context: the KV cache and its parallel sequences on one model. Generations on one
+ * context run concurrently, one per sequence, and the engine batches their decodes
+ * together. Every generation API here is a thin adapter over `stream()`.
+ */
+import type { LlamaContext } from "node-llama-cpp";
+import { z } from "zod";
+import { ContextError, ContextOverflowError, GenerationError, InvalidArgumentError, TokenizationError } from "../errors.js";
+import { defaultThreadCount } from "../engine/threads.js";
+import { GenerationProgress, runGeneration } from "../generation/generate.js";
+import type { GenerationResult, TokenEvent } from "../generation/events.js";
+import { resolveGenerationOptions, type GenerationOptions } from "../generation/options.js";
+import { describe, engineModelOf, type Model } from "../model/Model.js";
+import { TokenStream } from "../streaming/TokenStream.js";
+import { nonNegativeInteger, parseArgument, positiveInteger } from "../validation.js";
+import { SequencePool } from "./sequencePool.js";
+
+/** Options of {@link Context.create}. */
+export interface ContextParams {
+  /**
+   * Tokens of context for each sequence (prompt plus generated text). Every sequence gets
+   * all of it: memory grows with `contextSize * sequences`. Defaults to the model's
+   * training context, capped at 4096 (never "fill the memory").
+   */
+  contextSize?: number;
+  /** Most tokens evaluated in one decode (prompt processing chunk). Defaults to min(contextSize, 512). */
+  batchSize?: number;
+  /** CPU threads for decoding. Defaults to half the logical cores, 1 to 8 (see docs/THREADS.md). */
+  threads?: number;
+  /** Parallel sequences: how many generations can run at once, batched together. Defaults to 1. */
+  sequences?: number;
+  /** Default sampling seed for generations that give none. Defaults to a random seed per generation. */
+  seed?: number;
+  /** Use flash attention (faster on GPUs, needs model support). Defaults to false. */
+  flashAttention?: boolean;
+}
+
+/** Options of {@link Context.generate}: generation options plus a token callback. */
+export type GenerateOptions = GenerationOptions;
+
+/**
+ * Called with each piece of text. Return `false` (or a promise of false) to stop;
+ * anything else continues. An exception rejects the generation with it as `cause`.
+ */
+export type TokenCallback = (text: string, event: TokenEvent) => boolean | void | Promise<boolean | void>;
+
+/** Largest default context, in tokens. */
+export const maxDefaultContextSize = 4096;
+/** Largest default batch, in tokens. */
+export const maxDefaultBatchSize = 512;
+
+const contextParamsSchema = z.strictObject({
+  contextSize: positiveInteger().optional(),
+  batchSize: positiveInteger().optional(),
+  threads: positiveInteger().max(256, "must be at most 256").optional(),
+  sequences: positiveInteger().max(64, "must be at most 64").optional(),
+  seed: nonNegativeInteger().max(0xffff_ffff, "must fit in 32 bits").optional(),
+  flashAttention: z.boolean().optional(),
+});
+
+export class Context {
+  readonly model: Model;
+  /** Tokens of context per sequence. */
+  readonly contextSize: number;
+  readonly batchSize: number;
+  readonly threads: number;
+  readonly sequences: number;
+  readonly seed: number | undefined;
+  readonly #engineContext: LlamaContext;
+  readonly #pool: SequencePool;
+  readonly #disposeController = new AbortController();
+  /** Generations that have not finished, so dispose() can end them. */
+  readonly #generations = new Set<AsyncGenerator<TokenEvent, void, undefined>>();
+  readonly #untrack: () => void;
+  #disposed = false;
+
+  private constructor(model: Model, engineContext: LlamaContext, params: Required<Omit<ContextParams, "seed" | "flashAttention">> & { seed: number | undefined }) {
+    this.model = model;
+    this.#engineContext = engineContext;
+    this.contextSize = params.contextSize;
+    this.batchSize = params.batchSize;
+    this.threads = params.threads;
+    this.sequences = params.sequences;
+    this.seed = params.seed;
+    const sequences = Array.from({ length: params.sequences }, () => engineContext.getSequence());
+    this.#pool = new SequencePool(sequences);
+    this.#untrack = model.trackContext(this);
+  }
+
+  /** Creates a context on a loaded model. */
+  static async create(model: Model, params: ContextParams = {}): Promise<Context> {
+    const options = parseArgument(contextParamsSchema, params, "params");
+    const engineModel = engineModelOf(model);
+    const contextSize = options.contextSize ?? Math.min(model.metadata.trainContextSize || maxDefaultContextSize, maxDefaultContextSize);
+    const batchSize = options.batchSize ?? Math.min(contextSize, maxDefaultBatchSize);
+    const threads = options.threads ?? defaultThreadCount();
+    const sequences = options.sequences ?? 1;
+    try {
+      const engineContext = await engineModel.createContext({
+        contextSize,
+        batchSize,
+        sequences,
+        threads,
+        flashAttention: options.flashAttention ?? false,
+      });
+      return new Context(model, engineContext, { contextSize, batchSize, threads, sequences, seed: options.seed });
+    } catch (error) {
+      throw new ContextError(`Cannot create a context of ${contextSize} tokens x ${sequences} sequences: ${describe(error)}`, { cause: error });
+    }
+  }
+
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
+  /** Sequences generating right now. */
+  get busySequences(): number {
+    return this.#pool.busy;
+  }
+
+  /** Generations waiting for a free sequence. */
+  get waitingGenerations(): number {
+    return this.#pool.waiting;
+  }
+
+  /**
+   * Streams a generation as an async iterable of token events. Validation happens now
+   * (bad options and prompts that cannot fit throw synchronously); generation starts when
+   * iteration does.
+   */
+  stream(prompt: string | readonly number[], options: GenerationOptions = {}): TokenStream {
+    if (this.#disposed) throw new ContextError("Context has been disposed", { code: "DISPOSED" });
+    const resolved = resolveGenerationOptions(options, this.seed);
+    const promptTokens = this.#tokenizePrompt(prompt, resolved.addBos);
+    const maxTokens = resolved.maxTokens ?? this.contextSize - promptTokens.length;
+    if (promptTokens.length + maxTokens > this.contextSize || maxTokens < 1) {
+      throw new ContextOverflowError(promptTokens.length, resolved.maxTokens ?? 1, this.contextSize);
+    }
+    const signal = resolved.signal === undefined ? this.#disposeController.signal : AbortSignal.any([resolved.signal, this.#disposeController.signal]);
+    const progress = new GenerationProgress();
+    const events = runGeneration(
+      { engineModel: engineModelOf(this.model), pool: this.#pool, promptTokens, maxTokens, options: resolved, batchSize: this.batchSize, signal },
+      progress,
+    );
+    this.#generations.add(events);
+    return new TokenStream(events, () => {
+      this.#generations.delete(events);
+      return progress.result(promptTokens.length, resolved.seed);
+    });
+  }
+
+  /** Generates and collects the whole text; resolves to the result. */
+  async generate(prompt: string | readonly number[], options: GenerateOptions = {}): Promise<GenerationResult> {
+    const stream = this.stream(prompt, options);
+    for await (const _event of stream) {
+      // Collecting is the result's job.
+    }
+    return stream.result;
+  }
+
+  /**
+   * The seed's callback API: calls `onToken` with each piece of text; returning `false`
+   * stops (`stopReason: "callback"`). Resolves to the result.
+   */
+  async generateStreaming(prompt: string | readonly number[], maxTokens: number, onToken: TokenCallback, options: GenerationOptions = {}): Promise<GenerationResult> {
+    if (typeof onToken !== "function") throw new InvalidArgumentError("onToken", "expected a function");
+    if (options !== null && typeof options === "object" && "maxTokens" in options) {
+      throw new InvalidArgumentError("options.maxTokens", "pass maxTokens as the second argument of generateStreaming");
+    }
+    const stream = this.stream(prompt, { ...options, maxTokens });
+    for await (const event of stream) {
+      let verdict: boolean | void;
+      try {
+        verdict = await onToken(event.text, event);
+      } catch (error) {
+        throw new GenerationError(`The token callback threw: ${describe(error)}`, { cause: error });
+      }
+      if (verdict === false) break;
+    }
+    return stream.result;
+  }
+
+  /** Stops every generation (they end with `stopReason: "abort"`), then frees the context. */
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#disposeController.abort(new ContextError("Context has been disposed", { code: "DISPOSED" }));
+    this.#pool.close();
+    // return() ends a generation suspended between tokens at once, and one mid-decode
+    // right after that decode (the abort above makes its loop exit).
+    await Promise.allSettled([...this.#generations].map((generation) => generation.return()));
+    this.#untrack();
+    await this.#engineContext.dispose();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+
+  #tokenizePrompt(prompt: string | readonly number[], addBos: boolean): number[] {
+    let tokens: number[];
+    if (typeof prompt === "string") {
+      tokens = this.model.tokenize(prompt, { addBos });
+    } else if (Array.isArray(prompt)) {
+      this.model.assertTokens(prompt, "prompt");
+      tokens = [...prompt];
+    } else {
+      throw new InvalidArgumentError("prompt", "expected a string or an array of token ids");
+    }
+    if (tokens.length === 0) throw new TokenizationError("The prompt is empty: give some text, or keep addBos on");
+    return tokens;
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * The error tree. Every error mullama throws is a {@link MullamaError} with a stable
+ * `code` string that callers (and the HTTP layer) can switch on. Raw native errors never
+ * leak out: they are wrapped, and kept as `cause`.
+ */
+
+/** Stable error codes. Never renamed once published. */
+export type MullamaErrorCode =
+  | "MODEL_LOAD_FAILED"
+  | "CONTEXT_FAILED"
+  | "TOKENIZATION_FAILED"
+  | "GENERATION_FAILED"
+  | "CONTEXT_OVERFLOW"
+  | "INVALID_ARGUMENT"
+  | "SEQUENCE_UNAVAILABLE"
+  | "DISPOSED"
+  | "CHANNEL_CLOSED";
+
+export interface MullamaErrorOptions {
+  cause?: unknown;
+}
+
+/** Root of every error mullama throws. */
+export class MullamaError extends Error {
+  /** A stable machine-readable code, for example `"CONTEXT_OVERFLOW"`. */
+  readonly code: MullamaErrorCode;
+
+  constructor(code: MullamaErrorCode, message: string, options?: MullamaErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** A model file could not be loaded: missing, unreadable, not GGUF, damaged or unsupported. */
+export class ModelLoadError extends MullamaError {
+  /** The path that was given to {@link Model.load}. */
+  readonly path: string;
+  /** A short reason, for example `"not a GGUF file (bad magic)"`. */
+  readonly reason: string;
+
+  constructor(path: string, reason: string, options?: MullamaErrorOptions) {
+    super("MODEL_LOAD_FAILED", `Cannot load model "${path}": ${reason}`, options);
+    this.path = path;
+    this.reason = reason;
+  }
+}
+
+/** A context could not be created, or was used after it was disposed. */
+export class ContextError extends MullamaError {
+  constructor(message: string, options?: MullamaErrorOptions & { code?: "CONTEXT_FAILED" | "DISPOSED" }) {
+    super(options?.code ?? "CONTEXT_FAILED", message, options);
+  }
+}
+
+/** Text could not be tokenized, or token ids were outside the vocabulary. */
+export class TokenizationError extends MullamaError {
+  constructor(message: string, options?: MullamaErrorOptions) {
+    super("TOKENIZATION_FAILED", message, options);
+  }
+}
+
+/** Generation failed part-way: an engine fault, or the token callback threw (see `cause`). */
+export class GenerationError extends MullamaError {
+  constructor(message: string, options?: MullamaErrorOptions) {
+    super("GENERATION_FAILED", message, options);
+  }
+}
+
+/** The prompt plus the requested tokens do not fit in one sequence's context. */
+export class ContextOverflowError extends MullamaError {
+  readonly promptTokens: number;
+  readonly maxTokens: number;
+  readonly contextSize: number;
+
+  constructor(promptTokens: number, maxTokens: number, contextSize: number) {
+    super(
+      "CONTEXT_OVERFLOW",
+      `The prompt (${promptTokens} tokens) plus maxTokens (${maxTokens}) exceeds the context size (${contextSize} tokens)`,
+    );
+    this.promptTokens = promptTokens;
+    this.maxTokens = maxTokens;
+    this.contextSize = contextSize;
+  }
+}
+
+/** A caller passed a bad value: NaN or negative limits, unknown options, an empty path. */
+export class InvalidArgumentError extends MullamaError {
+  /** Dotted path of the offending argument, for example `"options.maxTokens"`. */
+  readonly argument: string;
+
+  constructor(argument: string, message: string, options?: MullamaErrorOptions) {
+    super("INVALID_ARGUMENT", `Invalid ${argument}: ${message}`, options);
+    this.argument = argument;
+  }
+}
+
+/** Every sequence of a context is busy and the caller asked not to wait (`wait: false`). */
+export class SequenceUnavailableError extends MullamaError {
+  constructor(message = "All sequences of this context are busy") {
+    super("SEQUENCE_UNAVAILABLE", message);
+  }
+}
+
+/** Something was used after `dispose()`. */
+export class DisposedError extends MullamaError {
+  constructor(what: string) {
+    super("DISPOSED", `${what} has been disposed`);
+  }
+}
+
+/** A value was sent into, or awaited from, a channel that is closed. */
+export class ChannelClosedError extends MullamaError {
+  constructor(message = "The channel is closed") {
+    super("CHANNEL_CLOSED", message);
+  }
+}
+
+/** Wraps anything thrown by the engine so no raw native error reaches a caller. */
+export function wrapEngineError<T extends MullamaError>(error: unknown, wrap: (cause: unknown) => T): MullamaError {
+  return error instanceof MullamaError ? error : wrap(error);
+}

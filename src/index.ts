@@ -1,0 +1,24 @@
+/** mullama's public surface: an explicit list, nothing else is API. */
+export { Model } from "./model/Model.js";
+export type { ModelParams, ModelMetadata } from "./model/Model.js";
+export { Context } from "./context/Context.js";
+export type { ContextParams, GenerateOptions, TokenCallback } from "./context/Context.js";
+export type { GenerationOptions } from "./generation/options.js";
+export { generationDefaults } from "./generation/options.js";
+export type { GenerationResult, GenerationTimings, StopReason, TokenEvent } from "./generation/events.js";
+export { TokenStream } from "./streaming/TokenStream.js";
+export { defaultThreadCount } from "./engine/threads.js";
+export type { GpuBackend } from "./engine/llama.js";
+export {
+  MullamaError,
+  ModelLoadError,
+  ContextError,
+  TokenizationError,
+  GenerationError,
+  ContextOverflowError,
+  InvalidArgumentError,
+  SequenceUnavailableError,
+  DisposedError,
+  ChannelClosedError,
+} from "./errors.js";
+export type { MullamaErrorCode } from "./errors.js";

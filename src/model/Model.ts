@@ -1,0 +1,232 @@
+/**
+ * A loaded GGUF model: its weights, metadata and tokenizer. One model is shared by any
+ * number of contexts; dispose it (or `await using`) to free its native memory.
+ */
+import type { LlamaModel, Token } from "node-llama-cpp";
+import { GgmlType, GgufFileType } from "node-llama-cpp";
+import { z } from "zod";
+import { DisposedError, ModelLoadError, TokenizationError, wrapEngineError } from "../errors.js";
+import { loadEngine, type GpuBackend } from "../engine/llama.js";
+import { readGgufHeader } from "../engine/gguf/ggufHeader.js";
+import { parseArgument } from "../validation.js";
+import type { Context, ContextParams } from "../context/Context.js";
+import { createContextFor } from "../context/contextFactory.js";
+
+/** Options of {@link Model.load}. */
+export interface ModelParams {
+  /** Compute backend: `false` runs on the CPU only. Defaults to `false`. */
+  gpu?: GpuBackend;
+  /** Layers to offload to the GPU when `gpu` is set: a count, `"max"` or `"auto"`. Defaults to `"auto"` with a GPU, 0 without. */
+  gpuLayers?: number | "max" | "auto";
+  /** Map the file into memory instead of reading it (pages load on demand, shared between processes). Defaults to true. */
+  useMmap?: boolean;
+  /** Called with the load progress, from 0 to 1. */
+  onLoadProgress?: (progress: number) => void;
+  /** Cancels the load; `Model.load` then rejects with ModelLoadError. */
+  signal?: AbortSignal;
+}
+
+/** What the GGUF file says about the model. */
+export interface ModelMetadata {
+  /** `general.architecture`, for example `"llama"`. */
+  architecture: string;
+  /** `general.name`, when the file has one. */
+  name: string | undefined;
+  /** Number of weights, summed over every tensor in the file. */
+  parameterCount: number;
+  /** The file's quantization, for example `"Q8_0"` or `"Q4_K_M"` (from `general.file_type`). */
+  quantization: string | undefined;
+  /** The context length the model was trained with, in tokens. */
+  trainContextSize: number;
+  /** Number of tokens in the vocabulary. */
+  vocabularySize: number;
+  /** The Jinja chat template, when the file has one. */
+  chatTemplate: string | undefined;
+  /** Size of the model's weights in bytes. */
+  sizeBytes: number;
+}
+
+const modelParamsSchema = z.strictObject({
+  gpu: z.union([z.literal(false), z.enum(["auto", "cuda", "vulkan", "metal"])]).optional(),
+  gpuLayers: z.union([z.number().int().min(0), z.literal("max"), z.literal("auto")]).optional(),
+  useMmap: z.boolean().optional(),
+  onLoadProgress: z.function().optional(),
+  signal: z.custom<AbortSignal>((value) => value instanceof AbortSignal, { error: "expected an AbortSignal" }).optional(),
+});
+
+const engineModels = new WeakMap<Model, LlamaModel>();
+
+/** The engine model behind a Model, for the context layer. Not part of the public API. */
+export function engineModelOf(model: Model): LlamaModel {
+  const engineModel = engineModels.get(model);
+  if (engineModel === undefined || engineModel.disposed) throw new DisposedError("Model");
+  return engineModel;
+}
+
+export class Model {
+  /** Absolute or relative path the model was loaded from. */
+  readonly path: string;
+  readonly metadata: ModelMetadata;
+  readonly #contexts = new Set<Context>();
+  #disposed = false;
+
+  private constructor(path: string, engineModel: LlamaModel) {
+    this.path = path;
+    this.metadata = readMetadata(engineModel);
+    engineModels.set(this, engineModel);
+  }
+
+  /**
+   * Loads a GGUF model. The file's header is validated before the engine opens it, so a
+   * missing, truncated or malformed file rejects with {@link ModelLoadError} (never a crash).
+   */
+  static async load(path: string, params: ModelParams = {}): Promise<Model> {
+    if (typeof path !== "string" || path.trim() === "") {
+      throw new ModelLoadError(String(path), "the model path must be a non-empty string");
+    }
+    const options = parseArgument(modelParamsSchema, params, "params");
+    await readGgufHeader(path);
+    const gpu = options.gpu ?? false;
+    try {
+      const engine = await loadEngine(gpu);
+      const engineModel = await engine.loadModel({
+        modelPath: path,
+        gpuLayers: gpu === false ? 0 : (options.gpuLayers ?? "auto"),
+        useMmap: options.useMmap ?? true,
+        ...(options.onLoadProgress === undefined ? {} : { onLoadProgress: options.onLoadProgress as (progress: number) => void }),
+        ...(options.signal === undefined ? {} : { loadSignal: options.signal }),
+      });
+      return new Model(path, engineModel);
+    } catch (error) {
+      throw wrapEngineError(error, (cause) => new ModelLoadError(path, options.signal?.aborted ? "the load was aborted" : `the engine failed to load it (${describe(cause)})`, { cause }));
+    }
+  }
+
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
+  /** Whether prompts should start with the BOS token (the model's own setting). */
+  get addsBos(): boolean {
+    return engineModelOf(this).tokens.shouldPrependBosToken;
+  }
+
+  /** The begin-of-sequence token id, or undefined when the model has none. */
+  get bosToken(): number | undefined {
+    return engineModelOf(this).tokens.bos ?? undefined;
+  }
+
+  /** The end-of-sequence token id, or undefined when the model has none. */
+  get eosToken(): number | undefined {
+    return engineModelOf(this).tokens.eos ?? undefined;
+  }
+
+  /**
+   * Text to token ids. `addBos` prepends the model's BOS token (when it uses one);
+   * `special` parses special-token text such as `</s>` as the special token.
+   * Defaults: `addBos` false, `special` false.
+   */
+  tokenize(text: string, options: { addBos?: boolean; special?: boolean } = {}): number[] {
+    if (typeof text !== "string") throw new TokenizationError("tokenize expects a string");
+    const engineModel = engineModelOf(this);
+    try {
+      const tokens = engineModel.tokenize(text, options.special ?? false) as number[];
+      const bos = engineModel.tokens.bos;
+      return options.addBos && bos !== null && engineModel.tokens.shouldPrependBosToken ? [bos, ...tokens] : tokens;
+    } catch (error) {
+      throw new TokenizationError(`Cannot tokenize the text: ${describe(error)}`, { cause: error });
+    }
+  }
+
+  /**
+   * Token ids to text. Ids are range-checked here: the engine would abort the whole
+   * process on an id outside the vocabulary. `special` renders special tokens as text.
+   */
+  detokenize(tokens: readonly number[], options: { special?: boolean } = {}): string {
+    this.assertTokens(tokens, "tokens");
+    try {
+      return engineModelOf(this).detokenize(tokens as Token[], options.special ?? false);
+    } catch (error) {
+      throw new TokenizationError(`Cannot detokenize: ${describe(error)}`, { cause: error });
+    }
+  }
+
+  /** Throws TokenizationError unless every element is an integer id inside the vocabulary. */
+  assertTokens(tokens: readonly number[], argument: string): void {
+    if (!Array.isArray(tokens)) throw new TokenizationError(`${argument} must be an array of token ids`);
+    const size = this.metadata.vocabularySize;
+    for (let index = 0; index < tokens.length; index++) {
+      const token = tokens[index];
+      if (!Number.isInteger(token) || (token as number) < 0 || (token as number) >= size) {
+        throw new TokenizationError(`${argument}[${index}] = ${String(token)} is not a token id of this model (0 to ${size - 1})`);
+      }
+    }
+  }
+
+  /** Creates a context on this model; same as `Context.create(model, params)`. */
+  createContext(params: ContextParams = {}): Promise<Context> {
+    return createContextFor(this, params);
+  }
+
+  /** @internal Contexts register themselves so that disposing the model disposes them first. */
+  trackContext(context: Context): () => void {
+    this.#contexts.add(context);
+    return () => this.#contexts.delete(context);
+  }
+
+  /** Frees the model and every context created on it. Safe to call twice. */
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    await Promise.all([...this.#contexts].map((context) => context.dispose()));
+    const engineModel = engineModels.get(this);
+    engineModels.delete(this);
+    await engineModel?.dispose();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+}
+
+function readMetadata(engineModel: LlamaModel): ModelMetadata {
+  const fileInfo = engineModel.fileInfo;
+  const metadata = fileInfo.metadata as Record<string, any>;
+  const fileType = metadata.general?.file_type as number | undefined;
+  const parameterCount = (fileInfo.tensorInfo ?? []).reduce(
+    (sum, tensor) => sum + tensor.dimensions.reduce<number>((product, dimension) => product * Number(dimension), 1),
+    0,
+  );
+  const tokens = metadata.tokenizer?.ggml?.tokens as unknown[] | undefined;
+  return {
+    architecture: String(metadata.general?.architecture ?? engineModel.architecture),
+    name: typeof metadata.general?.name === "string" ? metadata.general.name : undefined,
+    parameterCount,
+    quantization: fileType === undefined ? dominantTensorType(fileInfo.tensorInfo ?? []) : quantizationName(fileType),
+    trainContextSize: engineModel.trainContextSize,
+    vocabularySize: tokens?.length ?? Number(fileInfo.architectureMetadata?.vocab_size ?? 0),
+    chatTemplate: typeof metadata.tokenizer?.chat_template === "string" ? metadata.tokenizer.chat_template : undefined,
+    sizeBytes: engineModel.size,
+  };
+}
+
+function quantizationName(fileType: number): string | undefined {
+  const name = (GgufFileType as unknown as Record<number, string>)[fileType];
+  return name?.replace(/^(ALL|MOSTLY)_/, "");
+}
+
+/** Without `general.file_type`, the type holding most weights among the matrices names the quantization. */
+function dominantTensorType(tensors: readonly { dimensions: readonly (number | bigint)[]; ggmlType: number }[]): string | undefined {
+  const weightsByType = new Map<number, number>();
+  for (const tensor of tensors) {
+    if (tensor.dimensions.length < 2) continue;
+    const count = tensor.dimensions.reduce<number>((product, dimension) => product * Number(dimension), 1);
+    weightsByType.set(tensor.ggmlType, (weightsByType.get(tensor.ggmlType) ?? 0) + count);
+  }
+  const [type] = [...weightsByType.entries()].sort((a, b) => b[1] - a[1])[0] ?? [];
+  return type === undefined ? undefined : (GgmlType as unknown as Record<number, string>)[type];
+}
+
+export function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
