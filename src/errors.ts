@@ -120,3 +120,14 @@ export class ChannelClosedError extends MullamaError {
 export function wrapEngineError<T extends MullamaError>(error: unknown, wrap: (cause: unknown) => T): MullamaError {
   return error instanceof MullamaError ? error : wrap(error);
 }
+
+/** A plain, serializable description of any error, for wire formats. */
+export interface ErrorInfo {
+  code: string;
+  message: string;
+}
+
+export function toErrorInfo(error: unknown): ErrorInfo {
+  if (error instanceof MullamaError) return { code: error.code, message: error.message };
+  return { code: "INTERNAL_ERROR", message: "Internal error" };
+}

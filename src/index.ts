@@ -7,6 +7,13 @@ export type { GenerationOptions } from "./generation/options.js";
 export { generationDefaults } from "./generation/options.js";
 export type { GenerationResult, GenerationTimings, StopReason, TokenEvent } from "./generation/events.js";
 export { TokenStream } from "./streaming/TokenStream.js";
+export { formatServerSentEvent, formatServerSentComment, tokenStreamToServerSentEvents, tokenStreamToServerSentEventStream } from "./streaming/sse.js";
+export type { ServerSentEvent } from "./streaming/sse.js";
+export { tokenStreamToWebSocketMessages } from "./streaming/websocketMessages.js";
+export type { ServerMessage } from "./streaming/websocketMessages.js";
+export { summarize } from "./streaming/usage.js";
+export type { GenerationSummary } from "./streaming/usage.js";
+export { defaultModelPath } from "./model/defaultModel.js";
 export { defaultThreadCount } from "./engine/threads.js";
 export type { GpuBackend } from "./engine/llama.js";
 export {
@@ -21,4 +28,5 @@ export {
   DisposedError,
   ChannelClosedError,
 } from "./errors.js";
-export type { MullamaErrorCode } from "./errors.js";
+export { toErrorInfo } from "./errors.js";
+export type { MullamaErrorCode, ErrorInfo } from "./errors.js";
