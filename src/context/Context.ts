@@ -69,8 +69,8 @@ export class Context {
   readonly #engineContext: LlamaContext;
   readonly #pool: SequencePool;
   readonly #disposeController = new AbortController();
-  /** Generations that have not finished, so dispose() can end them. */
-  readonly #generations = new Set<AsyncGenerator<TokenEvent, void, undefined>>();
+  /** Streams that have not finished, so dispose() can end them. */
+  readonly #streams = new Set<TokenStream>();
   readonly #untrack: () => void;
   #disposed = false;
 
@@ -142,11 +142,13 @@ export class Context {
       { engineModel: engineModelOf(this.model), pool: this.#pool, promptTokens, maxTokens, options: resolved, batchSize: this.batchSize, signal },
       progress,
     );
-    this.#generations.add(events);
-    return new TokenStream(events, () => {
-      this.#generations.delete(events);
+    const stream = new TokenStream(events, (cancelledBeforeStart) => {
+      this.#streams.delete(stream);
+      if (cancelledBeforeStart) progress.stopReason = "abort";
       return progress.result(promptTokens.length, resolved.seed);
     });
+    this.#streams.add(stream);
+    return stream;
   }
 
   /** Generates and collects the whole text; resolves to the result. */
@@ -186,9 +188,9 @@ export class Context {
     this.#disposed = true;
     this.#disposeController.abort(new ContextError("Context has been disposed", { code: "DISPOSED" }));
     this.#pool.close();
-    // return() ends a generation suspended between tokens at once, and one mid-decode
+    // close() ends a generation suspended between tokens at once, and one mid-decode
     // right after that decode (the abort above makes its loop exit).
-    await Promise.allSettled([...this.#generations].map((generation) => generation.return()));
+    await Promise.allSettled([...this.#streams].map((stream) => stream.close()));
     this.#untrack();
     await this.#engineContext.dispose();
   }

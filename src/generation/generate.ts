@@ -172,6 +172,8 @@ export async function* runGeneration(request: GenerationRequest, progress: Gener
   } catch (error) {
     throw wrapEngineError(error, (cause) => new GenerationError(`Generation failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause }));
   } finally {
+    // Closed from outside while suspended: by the consumer, or by an abort (dispose).
+    if (progress.stopReason === "callback" && signal.aborted) progress.stopReason = "abort";
     try {
       await engineTokens?.return();
     } finally {

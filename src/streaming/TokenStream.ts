@@ -15,22 +15,44 @@ export class TokenStream implements AsyncIterable<TokenEvent> {
   readonly #events: AsyncGenerator<TokenEvent, void, undefined>;
   #consumed = false;
 
-  /** @internal Built by Context; `finish` turns the final progress into the result. */
-  constructor(events: AsyncGenerator<TokenEvent, void, undefined>, finish: () => GenerationResult) {
+  readonly #finish: (cancelledBeforeStart: boolean) => GenerationResult;
+  readonly #settle: { resolve: (result: GenerationResult) => void; reject: (error: unknown) => void };
+  #started = false;
+
+  /**
+   * @internal Built by Context. `finish` turns the generation's final progress into the
+   * result; it is told when the stream was closed before it ever started.
+   */
+  constructor(events: AsyncGenerator<TokenEvent, void, undefined>, finish: (cancelledBeforeStart: boolean) => GenerationResult) {
     let settle!: { resolve: (result: GenerationResult) => void; reject: (error: unknown) => void };
     this.result = new Promise<GenerationResult>((resolve, reject) => (settle = { resolve, reject }));
     // Nobody has to await the result; a failure still surfaces through the iterator.
     this.result.catch(() => {});
-    this.#events = (async function* () {
-      try {
-        yield* events;
-      } catch (error) {
-        settle.reject(error);
-        throw error;
-      } finally {
-        settle.resolve(finish());
-      }
-    })();
+    this.#settle = settle;
+    this.#finish = finish;
+    this.#events = this.#run(events);
+  }
+
+  async *#run(events: AsyncGenerator<TokenEvent, void, undefined>): AsyncGenerator<TokenEvent, void, undefined> {
+    this.#started = true;
+    try {
+      yield* events;
+    } catch (error) {
+      this.#settle.reject(error);
+      throw error;
+    } finally {
+      this.#settle.resolve(this.#finish(false));
+    }
+  }
+
+  /**
+   * Stops the generation and frees its sequence; iteration ends. Resolves once the
+   * sequence is free (after the decode in flight, if any). Safe to call at any time.
+   */
+  async close(): Promise<void> {
+    this.#consumed = true;
+    await this.#events.return();
+    if (!this.#started) this.#settle.resolve(this.#finish(true));
   }
 
   [Symbol.asyncIterator](): AsyncIterator<TokenEvent> {
