@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The `mullama` command: dispatches to one file per command and prints errors plainly. */
-import { MullamaError } from "../errors.js";
+import { InvalidArgumentError, MullamaError } from "../errors.js";
 import { runCommand, runUsage } from "./commands/run.js";
 
 const usage = `Usage: mullama <command> [options]
@@ -40,6 +40,9 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     if (error instanceof MullamaError) {
       process.stderr.write(`mullama: ${error.message}\n`);
+      // Bad flags are usage errors, like the argument parser's own.
+      process.exitCode = error instanceof InvalidArgumentError ? 2 : 1;
+      return;
     } else if (error instanceof Error && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS")) {
       process.stderr.write(`mullama: ${error.message}\n`);
       process.exitCode = 2;
