@@ -49,24 +49,24 @@ export class GgufByteReader {
   }
 
   async uint8(what: string): Promise<number> {
-    const at = await this.#take(1, what);
-    return this.#window.readUInt8(at);
+    await this.ensure(1, what);
+    return this.takeUint8();
   }
 
   async uint32(what: string): Promise<number> {
-    const at = await this.#take(4, what);
-    return this.#window.readUInt32LE(at);
+    await this.ensure(4, what);
+    return this.takeUint32();
   }
 
   async uint64(what: string): Promise<bigint> {
-    const at = await this.#take(8, what);
-    return this.#window.readBigUInt64LE(at);
+    await this.ensure(8, what);
+    return this.takeUint64();
   }
 
   /** `byteCount` raw bytes; the returned buffer is only valid until the next read. */
   async bytes(byteCount: number, what: string): Promise<Buffer> {
-    const at = await this.#take(byteCount, what);
-    return this.#window.subarray(at, at + byteCount);
+    await this.ensure(byteCount, what);
+    return this.takeBytes(byteCount);
   }
 
   /** Moves past `byteCount` bytes without reading them. */
@@ -75,14 +75,39 @@ export class GgufByteReader {
     this.#position += byteCount;
   }
 
-  /** Advances the position over `byteCount` bytes and returns their offset in the window. */
-  async #take(byteCount: number, what: string): Promise<number> {
+  /**
+   * Makes the next `byteCount` bytes available to the synchronous `take` readers.
+   * Returns undefined when they already are, so hot loops (a vocabulary of 250k strings)
+   * can skip the await: `const refill = reader.ensure(8, what); if (refill) await refill;`.
+   */
+  ensure(byteCount: number, what: string): Promise<void> | undefined {
     this.requireRemaining(byteCount, what);
-    let at = this.#position - this.#windowStart;
-    if (at < 0 || at + byteCount > this.#window.length) {
-      await this.#refill(byteCount, what);
-      at = 0;
-    }
+    const at = this.#position - this.#windowStart;
+    if (at >= 0 && at + byteCount <= this.#window.length) return undefined;
+    return this.#refill(byteCount, what);
+  }
+
+  /** The synchronous readers: call only after `ensure` for at least as many bytes. */
+  takeUint8(): number {
+    return this.#window.readUInt8(this.#advance(1));
+  }
+
+  takeUint32(): number {
+    return this.#window.readUInt32LE(this.#advance(4));
+  }
+
+  takeUint64(): bigint {
+    return this.#window.readBigUInt64LE(this.#advance(8));
+  }
+
+  takeBytes(byteCount: number): Buffer {
+    const at = this.#advance(byteCount);
+    return this.#window.subarray(at, at + byteCount);
+  }
+
+  /** Moves the position on and returns where the bytes start in the window. */
+  #advance(byteCount: number): number {
+    const at = this.#position - this.#windowStart;
     this.#position += byteCount;
     return at;
   }
