@@ -11,6 +11,14 @@ export { formatServerSentEvent, formatServerSentComment, tokenStreamToServerSent
 export type { ServerSentEvent } from "./streaming/sse.js";
 export { tokenStreamToWebSocketMessages } from "./streaming/websocketMessages.js";
 export type { ServerMessage } from "./streaming/websocketMessages.js";
+export { Channel, pipeToChannel, defaultChannelCapacity } from "./streaming/channel.js";
+export type { DeliveryOutcome, PipeToChannelOptions } from "./streaming/channel.js";
+export { sendStreamToPort, sendErrorToPort, receiveStreamFromPort, PortStream, defaultStreamWindow } from "./streaming/workerBridge.js";
+export type { PortSource, ReceiveStreamOptions } from "./streaming/workerBridge.js";
+export { bufferByCount, bufferByTime, bufferByWord } from "./streaming/buffering.js";
+export type { TokenGroup, BufferByWordOptions } from "./streaming/buffering.js";
+export { ProgressTracker, trackProgress, withProgress, defaultProgressInterval } from "./streaming/progress.js";
+export type { ProgressReport, ProgressOptions } from "./streaming/progress.js";
 export { summarize } from "./streaming/usage.js";
 export type { GenerationSummary } from "./streaming/usage.js";
 export { defaultModelPath } from "./model/defaultModel.js";

@@ -58,7 +58,17 @@ export class TokenStream implements AsyncIterable<TokenEvent> {
   [Symbol.asyncIterator](): AsyncIterator<TokenEvent> {
     if (this.#consumed) throw new InvalidArgumentError("stream", "a TokenStream can be consumed only once");
     this.#consumed = true;
-    return this.#events;
+    const events = this.#events;
+    // return() goes through close(), which also settles the result of a stream that
+    // is left before its first event.
+    return {
+      next: () => events.next(),
+      return: async () => {
+        await this.close();
+        return { done: true, value: undefined };
+      },
+      throw: (error?: unknown) => events.throw(error),
+    };
   }
 
   /** Consumes the stream and returns all of its text. */
