@@ -22,6 +22,8 @@ export type { ProgressReport, ProgressOptions } from "./streaming/progress.js";
 export { summarize } from "./streaming/usage.js";
 export type { GenerationSummary } from "./streaming/usage.js";
 export { defaultModelPath } from "./model/defaultModel.js";
+export { createServer, serverDefaults } from "./server/index.js";
+export type { MullamaServer, ServerAddress, ServerOptions, ServerLoggerOptions, ServerPhase } from "./server/index.js";
 export { defaultThreadCount } from "./engine/threads.js";
 export type { GpuBackend } from "./engine/llama.js";
 export {

@@ -1,0 +1,118 @@
+/** `mullama serve`: the HTTP server (OpenAI, Ollama, SSE and WebSocket APIs) until SIGINT or SIGTERM. */
+import { parseArgs } from "node:util";
+import { createServer } from "../../server/createServer.js";
+import { serverDefaults } from "../../server/serverOptions.js";
+import { integerFlag } from "../flags.js";
+
+export const serveUsage = `Usage: mullama serve [options]
+
+Serves one model over HTTP: OpenAI-compatible /v1/*, Ollama-compatible /api/*,
+SSE on POST /generate, WebSocket on /ws, /health and /metrics. See docs/SERVER.md.
+
+Options:
+  -m, --model <path>         GGUF model file (default: the bundled demo model)
+      --model-name <name>    name clients use in "model" fields (default: file name without .gguf)
+      --host <address>       address to bind (default: ${serverDefaults.host}, loopback only)
+  -p, --port <n>             TCP port, 0 for any free one (default: ${serverDefaults.port})
+      --parallel <n>         requests generating at once, batched on one context (default: ${serverDefaults.parallel})
+      --max-queue <n>        requests waiting beyond those; more get 503 + Retry-After
+                             (default: ${serverDefaults.queuePerSequence} x parallel)
+  -c, --context-size <n>     context tokens for EACH parallel request (default: model's, at most 4096)
+      --threads <n>          CPU threads (default: half the cores, 1 to 8)
+      --api-key <key>        require this key (Authorization: Bearer, or X-Api-Key) on every
+                             route but /health; MULLAMA_API_KEY works too and stays out of ps
+      --cors-origin <origin> let browser pages from this origin call the server ("*" for any);
+                             repeatable (default: none)
+      --grace-period <s>     on SIGINT/SIGTERM, seconds running requests get to finish
+                             before they are cancelled (default: ${serverDefaults.gracePeriodMs / 1000})
+      --gpu                  offload to a GPU when one is available (default: CPU only)
+  -q, --quiet                do not log requests (errors and generations) to stdout
+`;
+
+export async function serveCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      model: { type: "string", short: "m" },
+      "model-name": { type: "string" },
+      host: { type: "string" },
+      port: { type: "string", short: "p" },
+      parallel: { type: "string" },
+      "max-queue": { type: "string" },
+      "context-size": { type: "string", short: "c" },
+      threads: { type: "string" },
+      "api-key": { type: "string" },
+      "cors-origin": { type: "string", multiple: true },
+      "grace-period": { type: "string" },
+      gpu: { type: "boolean" },
+      quiet: { type: "boolean", short: "q" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(serveUsage);
+    return 0;
+  }
+  const gracePeriodSeconds = integerFlag("grace-period", values["grace-period"], { min: 0, max: 3600 });
+  const apiKey = values["api-key"] ?? (process.env.MULLAMA_API_KEY || undefined);
+  const server = createServer({
+    ...definedOnly({
+      model: values.model,
+      modelName: values["model-name"],
+      host: values.host,
+      port: integerFlag("port", values.port, { min: 0, max: 65_535 }),
+      parallel: integerFlag("parallel", values.parallel, { max: 64 }),
+      maxQueue: integerFlag("max-queue", values["max-queue"], { min: 0 }),
+      contextSize: integerFlag("context-size", values["context-size"]),
+      threads: integerFlag("threads", values.threads),
+      apiKey,
+      corsOrigin: values["cors-origin"],
+      gracePeriodMs: gracePeriodSeconds === undefined ? undefined : gracePeriodSeconds * 1000,
+    }),
+    gpu: values.gpu ? "auto" : false,
+    logger: !values.quiet,
+  });
+
+  // Registered before loading: a signal during the load still shuts down cleanly.
+  const stopped = new Promise<string>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      // A second signal means "now": leave without waiting for the grace period.
+      process.once("SIGINT", () => process.exit(130));
+      process.once("SIGTERM", () => process.exit(143));
+      resolve(signal);
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+
+  const listening = server.listen();
+  let first: string | undefined;
+  try {
+    first = await Promise.race([listening.then(() => undefined), stopped]);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code !== "EADDRINUSE" && code !== "EACCES") throw error;
+    const address = `${values.host ?? serverDefaults.host}:${values.port ?? serverDefaults.port}`;
+    process.stderr.write(`mullama: cannot listen on ${address}: ${code === "EADDRINUSE" ? "the port is in use (choose another with --port)" : "permission denied"}\n`);
+    return 1;
+  }
+  if (first === undefined) {
+    const context = server.context!;
+    process.stderr.write(
+      `mullama: serving ${server.address!.url} (${context.sequences} parallel x ${context.contextSize} tokens of context${apiKey === undefined ? "" : ", API key required"}); Ctrl+C stops\n`,
+    );
+  }
+  const signal = await stopped;
+  process.stderr.write(`mullama: ${signal} received, shutting down (running requests get ${(gracePeriodSeconds ?? serverDefaults.gracePeriodMs / 1000)} s)\n`);
+  await server.close();
+  await listening.catch(() => {});
+  process.stderr.write("mullama: stopped\n");
+  return 0;
+}
+
+function definedOnly<T extends object>(value: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
+}

@@ -1,0 +1,49 @@
+/**
+ * API key check. With a key configured, every route but `/health` needs
+ * `Authorization: Bearer <key>` or `X-Api-Key: <key>`. Keys are compared as SHA-256
+ * digests with `timingSafeEqual`: equal-length inputs, so neither the key's content nor
+ * its length leaks through response timing.
+ */
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { IncomingHttpHeaders } from "node:http";
+import { RequestError } from "./httpErrors.js";
+
+/** Paths open without a key: load balancers probe health without credentials. */
+const openPaths = new Set(["/health"]);
+
+export class ApiKeyCheck {
+  readonly #expected: Buffer;
+
+  constructor(apiKey: string) {
+    this.#expected = digest(apiKey);
+  }
+
+  /** Throws a 401 unless the headers carry the key (or the path is open). */
+  verify(path: string, headers: IncomingHttpHeaders): void {
+    if (openPaths.has(path)) return;
+    const presented = presentedKey(headers);
+    if (presented === undefined) {
+      throw new RequestError(401, "MISSING_API_KEY", "This server needs an API key: send `Authorization: Bearer <key>` or `X-Api-Key: <key>`", {
+        headers: { "www-authenticate": 'Bearer realm="mullama"' },
+      });
+    }
+    if (!timingSafeEqual(digest(presented), this.#expected)) {
+      throw new RequestError(401, "INVALID_API_KEY", "The API key is not valid", { headers: { "www-authenticate": 'Bearer realm="mullama", error="invalid_token"' } });
+    }
+  }
+}
+
+function presentedKey(headers: IncomingHttpHeaders): string | undefined {
+  const authorization = headers.authorization;
+  if (typeof authorization === "string") {
+    const match = /^Bearer\s+(.+)$/i.exec(authorization.trim());
+    if (match !== null) return match[1]!.trim();
+  }
+  const apiKey = headers["x-api-key"];
+  if (typeof apiKey === "string" && apiKey.trim() !== "") return apiKey.trim();
+  return undefined;
+}
+
+function digest(text: string): Buffer {
+  return createHash("sha256").update(text, "utf8").digest();
+}

@@ -1,0 +1,187 @@
+/**
+ * The server's lifetime: `createServer(options)` builds it, `listen()` binds the port and
+ * then loads the model (so `/health` answers 503 while it loads), `close()` shuts it down
+ * gracefully: stop accepting, let running generations finish within the grace period,
+ * cancel the rest (each stream gets a final event), close WebSockets, free the context and
+ * the model it loaded. An app or a benchmark can run it in-process, and share a Model.
+ */
+import type { AddressInfo } from "node:net";
+import type { FastifyInstance } from "fastify";
+import { Context } from "../context/Context.js";
+import { InvalidArgumentError } from "../errors.js";
+import { Model } from "../model/Model.js";
+import { ChatPromptRenderer } from "./chatPrompt.js";
+import { createHttpApp } from "./httpApp.js";
+import { cancelledByShutdown } from "./httpErrors.js";
+import { registerHealthRoutes } from "./routes/health.js";
+import { registerNativeRoutes } from "./routes/native.js";
+import { registerOllamaRoutes } from "./routes/ollama.js";
+import { registerOpenAiRoutes } from "./routes/openai.js";
+import { registerWebSocketRoute, type WebSocketRoute } from "./routes/websocket.js";
+import { GenerationScheduler } from "./scheduler.js";
+import { describeServedModel } from "./servedModel.js";
+import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from "./serverOptions.js";
+import { ServerRuntime, type ServerPhase } from "./serverRuntime.js";
+
+/** Where the server listens. */
+export interface ServerAddress {
+  /** Base URL, for example `http://127.0.0.1:8080`. */
+  url: string;
+  host: string;
+  port: number;
+}
+
+/** How long cancelled generations get to end (one token each, normally) before connections are cut, in milliseconds. */
+const cancelTimeoutMs = 5_000;
+/** How long idle keep-alive connections may linger once every stream has ended, in milliseconds. */
+const connectionDrainMs = 1_000;
+
+/** Creates a server; nothing is bound or loaded until `listen()`. */
+export function createServer(options: ServerOptions = {}): MullamaServer {
+  return new MullamaServer(resolveServerOptions(options));
+}
+
+export class MullamaServer {
+  readonly #settings: ResolvedServerOptions;
+  readonly #runtime: ServerRuntime;
+  readonly #app: FastifyInstance;
+  readonly #webSockets: WebSocketRoute;
+  readonly #loadAbort = new AbortController();
+  #ownedModel: Model | undefined;
+  #loading: Promise<void> | undefined;
+  #address: ServerAddress | undefined;
+  #closing: Promise<void> | undefined;
+
+  /** @internal Use {@link createServer}. */
+  constructor(settings: ResolvedServerOptions) {
+    this.#settings = settings;
+    this.#runtime = new ServerRuntime(settings);
+    const { app, cors, apiKey } = createHttpApp(this.#runtime);
+    registerHealthRoutes(app, this.#runtime);
+    registerOpenAiRoutes(app, this.#runtime);
+    registerOllamaRoutes(app, this.#runtime);
+    registerNativeRoutes(app, this.#runtime);
+    this.#webSockets = registerWebSocketRoute(app, this.#runtime, cors, apiKey);
+    this.#app = app;
+  }
+
+  /** `created`, `loading` (listening, model not ready), `ready`, `closing`, `closed`, or `failed`. */
+  get phase(): ServerPhase {
+    return this.#runtime.phase;
+  }
+
+  /** Where it listens, once `listen()` has bound the port. */
+  get address(): ServerAddress | undefined {
+    return this.#address;
+  }
+
+  /** The context serving requests, once loaded (for in-process use next to the server, and benchmarks). */
+  get context(): Context | undefined {
+    return this.#runtime.loaded?.context;
+  }
+
+  /** The underlying Fastify instance, to add routes before `listen()`. */
+  get fastify(): FastifyInstance {
+    return this.#app;
+  }
+
+  /** The metrics in Prometheus text format, as `GET /metrics` returns them. */
+  metricsText(): string {
+    return this.#runtime.metrics.render();
+  }
+
+  /**
+   * Binds the port, then loads the model; resolves once requests can be served. Rejects
+   * (and closes) when the port cannot be bound or the model cannot be loaded. `port` and
+   * `host` override the options given to createServer.
+   */
+  async listen(overrides: { port?: number; host?: string } = {}): Promise<ServerAddress> {
+    if (this.#runtime.phase !== "created") throw new InvalidArgumentError("listen", `the server is ${this.#runtime.phase}; listen() can be called once`);
+    this.#runtime.phase = "loading";
+    const host = overrides.host ?? this.#settings.host;
+    try {
+      await this.#app.listen({ port: overrides.port ?? this.#settings.port, host });
+    } catch (error) {
+      this.#runtime.phase = "failed";
+      throw error;
+    }
+    const { port } = this.#app.server.address() as AddressInfo;
+    this.#address = { url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`, host, port };
+    try {
+      this.#loading = this.#load();
+      await this.#loading;
+    } catch (error) {
+      if (this.#runtime.phase === "loading") this.#runtime.phase = "failed";
+      await this.close();
+      throw error;
+    }
+    return this.#address;
+  }
+
+  /** Shuts down gracefully (see the module comment). Safe to call more than once. */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #load(): Promise<void> {
+    const settings = this.#settings;
+    const model = typeof settings.model === "string" ? await Model.load(settings.model, { gpu: settings.gpu, signal: this.#loadAbort.signal }) : settings.model;
+    if (typeof settings.model === "string") this.#ownedModel = model;
+    const context = await Context.create(model, {
+      sequences: settings.parallel,
+      ...(settings.contextSize === undefined ? {} : { contextSize: settings.contextSize }),
+      ...(settings.threads === undefined ? {} : { threads: settings.threads }),
+      ...(settings.batchSize === undefined ? {} : { batchSize: settings.batchSize }),
+    });
+    try {
+      const chat = ChatPromptRenderer.create(model, settings.chatTemplate);
+      const served = await describeServedModel(model, settings.modelName);
+      const scheduler = new GenerationScheduler(context, this.#runtime.metrics, { maxQueue: settings.maxQueue });
+      this.#runtime.loaded = { served, context, scheduler, chat };
+    } catch (error) {
+      await context.dispose();
+      throw error;
+    }
+    if (this.#runtime.phase !== "loading") return;
+    this.#runtime.phase = "ready";
+    this.#app.log.info({ url: this.#address?.url, model: this.#runtime.loaded.served.id, parallel: settings.parallel, contextSize: context.contextSize }, "mullama server ready");
+  }
+
+  async #shutdown(): Promise<void> {
+    const runtime = this.#runtime;
+    const listening = runtime.phase !== "created" && this.#app.server.listening;
+    if (runtime.phase !== "failed") runtime.phase = "closing";
+    this.#loadAbort.abort();
+    // A load in progress ends first (aborted, or done), so whatever it created is freed below.
+    await this.#loading?.catch(() => {});
+    const loaded = runtime.loaded;
+    // Closing the listener first: no new connections while running streams finish.
+    const appClosed = listening ? this.#app.close() : Promise.resolve();
+    if (loaded !== undefined) {
+      loaded.scheduler.stopAdmitting();
+      if (!(await loaded.scheduler.whenIdle(this.#settings.gracePeriodMs))) {
+        loaded.scheduler.cancelAll(cancelledByShutdown());
+        await loaded.scheduler.whenIdle(cancelTimeoutMs);
+      }
+    }
+    this.#webSockets.closeAll();
+    if (listening) {
+      this.#app.server.closeIdleConnections();
+      await Promise.race([appClosed, delay(connectionDrainMs)]);
+      this.#app.server.closeAllConnections();
+      await appClosed;
+    }
+    await loaded?.context.dispose();
+    await this.#ownedModel?.dispose();
+    if (runtime.phase === "closing") runtime.phase = "closed";
+  }
+}
+
+function delay(milliseconds: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, milliseconds).unref());
+}

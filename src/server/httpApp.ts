@@ -1,0 +1,90 @@
+/**
+ * The Fastify instance and what applies to every route: JSON bodies under a size limit
+ * (whatever the Content-Type says: Ollama's curl examples send none), CORS, the API
+ * key, request metrics, and the single error path that logs each failure once and
+ * answers in the route's own error shape.
+ */
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import { ApiKeyCheck } from "./auth.js";
+import { CorsPolicy } from "./cors.js";
+import { protocolOf, RequestError, toHttpError } from "./httpErrors.js";
+import { logFailure } from "./requestLog.js";
+import type { ServerRuntime } from "./serverRuntime.js";
+
+export function createHttpApp(runtime: ServerRuntime): { app: FastifyInstance; cors: CorsPolicy; apiKey: ApiKeyCheck | undefined } {
+  const { settings, metrics } = runtime;
+  const app = Fastify({
+    logger: settings.logger === undefined ? false : { level: settings.logger.level ?? "info", ...(settings.logger.stream === undefined ? {} : { stream: settings.logger.stream }) },
+    // One line per failure comes from the error handler; per-request access lines would drown them.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: settings.bodyLimit,
+    // While closing, requests reach the routes, which answer 503 in their protocol's shape.
+    return503OnClosing: false,
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  const cors = new CorsPolicy(settings.corsOrigins);
+  const apiKey = settings.apiKey === undefined ? undefined : new ApiKeyCheck(settings.apiKey);
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "string" }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+
+  app.addHook("onRequest", async (request, reply) => {
+    countWhenAnswered(runtime, request, reply);
+    if (cors.handle(request, reply)) return reply;
+    apiKey?.verify(pathOf(request.url), request.headers);
+    return undefined;
+  });
+
+  app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
+  app.setNotFoundHandler((request, reply) => {
+    sendError(request, reply, new RequestError(404, "NOT_FOUND", `There is no route ${request.method} ${pathOf(request.url)}`));
+  });
+  return { app, cors, apiKey };
+}
+
+/** Answers with the error in the route's protocol shape, logging it once. */
+export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown): void {
+  const response = toHttpError(error, protocolOf(pathOf(request.url)));
+  logFailure(request, response, error);
+  if (reply.sent || reply.raw.headersSent) return;
+  void reply.code(response.status).headers(response.headers).send(response.body);
+}
+
+/**
+ * Parses a body as JSON. `__proto__` keys are refused outright: harmless to JSON.parse,
+ * they become prototype pollution the moment some code merges the object.
+ */
+function parseJsonBody(body: string): unknown {
+  if (body.trim() === "") throw new RequestError(400, "INVALID_JSON", "The request body is empty; send a JSON object");
+  try {
+    return JSON.parse(body, (key, value: unknown) => {
+      if (key === "__proto__") throw new RequestError(400, "INVALID_JSON", 'The request body must not contain "__proto__" keys');
+      return value;
+    });
+  } catch (error) {
+    if (error instanceof RequestError) throw error;
+    throw new RequestError(400, "INVALID_JSON", `The request body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+export function pathOf(url: string): string {
+  const query = url.indexOf("?");
+  return query === -1 ? url : url.slice(0, query);
+}
+
+/**
+ * Counts the request by route pattern and status when its connection closes, which also
+ * covers streams cut short. A client that leaves before any answer counts as 499.
+ */
+function countWhenAnswered(runtime: ServerRuntime, request: FastifyRequest, reply: FastifyReply): void {
+  reply.raw.once("close", () => {
+    const status = reply.raw.headersSent ? reply.raw.statusCode : 499;
+    runtime.metrics.requests.increment({ method: request.method, route: request.routeOptions.url ?? "unmatched", status: String(status) });
+  });
+}

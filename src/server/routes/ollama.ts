@@ -1,0 +1,164 @@
+/**
+ * Ollama-compatible API: `POST /api/generate`, `POST /api/chat` (NDJSON, streaming unless
+ * `stream: false`), `GET /api/tags`, `POST /api/show`, `GET /api/ps`, `GET /api/version`.
+ * The final object carries `done_reason` and Ollama's counts and durations (nanoseconds).
+ * An empty prompt (or no messages) only "loads the model", as Ollama does: the answer is
+ * `done_reason: "load"`.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { GenerationResult } from "../../generation/events.js";
+import type { ChatMessage } from "../chatPrompt.js";
+import { collectGeneration, streamGeneration, type GenerationCall, type StreamFormat } from "../generationRun.js";
+import { badRequest, unsupported } from "../httpErrors.js";
+import { parseRequestBody } from "../requestBody.js";
+import type { LoadedModel, ServerRuntime } from "../serverRuntime.js";
+import { serverVersion } from "../version.js";
+import { runningEntry, showBody, tagsEntry } from "./ollamaModels.js";
+import {
+  chatRequestSchema,
+  generateRequestSchema,
+  generationOptions,
+  refuseUnsupported,
+  showRequestSchema,
+  type ChatRequestMessage,
+  type GenerateRequest,
+} from "./ollamaSchemas.js";
+
+const ndjson = "application/x-ndjson";
+
+export function registerOllamaRoutes(app: FastifyInstance, runtime: ServerRuntime): void {
+  app.get("/api/version", async () => ({ version: serverVersion }));
+  app.get("/api/tags", async () => ({ models: [tagsEntry(runtime.ready().served)] }));
+  app.get("/api/ps", async () => ({ models: [runningEntry(runtime.ready().served)] }));
+  app.post("/api/show", async (request) => {
+    const body = parseRequestBody(showRequestSchema, request.body);
+    const name = body.model ?? body.name;
+    if (name === undefined) throw badRequest("Invalid model: the model's name is required", "model");
+    const loaded = runtime.readyFor(name);
+    return showBody(loaded.served, loaded.context.contextSize);
+  });
+  app.post("/api/generate", (request, reply) => generate(runtime, request, reply));
+  app.post("/api/chat", (request, reply) => chat(runtime, request, reply));
+}
+
+async function generate(runtime: ServerRuntime, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+  const body = parseRequestBody(generateRequestSchema, request.body);
+  refuseUnsupported(body);
+  const loaded = runtime.readyFor(body.model);
+  const prompt = body.prompt ?? "";
+  if (prompt === "" && (body.context == null || body.context.length === 0)) return loadOnly(reply, body, { response: "" });
+  const { tokens, stop } = generatePrompt(loaded, body, prompt);
+  const call = { scheduler: loaded.scheduler, prompt: tokens, options: generationOptions(body.options, stop), keepAliveIntervalMs: runtime.settings.keepAliveIntervalMs };
+  return respond(request, reply, call, body.stream !== false, {
+    piece: (text) => ({ response: text }),
+    // `context` lets an old-style client continue the conversation by sending it back.
+    final: (result, generated) => ({ response: "", context: [...tokens, ...generated], ...durations(result) }),
+    whole: (result, generated) => ({ response: result.text, context: [...tokens, ...generated], ...durations(result) }),
+    model: body.model,
+  });
+}
+
+async function chat(runtime: ServerRuntime, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+  const body = parseRequestBody(chatRequestSchema, request.body);
+  refuseUnsupported(body);
+  const loaded = runtime.readyFor(body.model);
+  if (body.messages == null || body.messages.length === 0) return loadOnly(reply, body, { message: { role: "assistant", content: "" } });
+  const rendered = loaded.chat.render(toChatMessages(body.messages));
+  const call = { scheduler: loaded.scheduler, prompt: rendered.prompt, options: generationOptions(body.options, rendered.stop), keepAliveIntervalMs: runtime.settings.keepAliveIntervalMs };
+  const message = (content: string) => ({ message: { role: "assistant", content } });
+  return respond(request, reply, call, body.stream !== false, {
+    piece: (text) => message(text),
+    final: (result) => ({ ...message(""), ...durations(result) }),
+    whole: (result) => ({ ...message(result.text), ...durations(result) }),
+    model: body.model,
+  });
+}
+
+interface Shapes {
+  piece: (text: string) => object;
+  final: (result: GenerationResult, generated: number[]) => object;
+  whole: (result: GenerationResult, generated: number[]) => object;
+  /** The name as the client gave it, echoed back as Ollama does. */
+  model: string;
+}
+
+async function respond(request: FastifyRequest, reply: FastifyReply, call: GenerationCall, stream: boolean, shapes: Shapes): Promise<unknown> {
+  const head = () => ({ model: shapes.model, created_at: new Date().toISOString() });
+  if (!stream) {
+    const collected = await collectGeneration(request, reply, call);
+    if (collected === undefined) return reply;
+    return { ...head(), ...shapes.whole(collected.result, collected.tokens), done: true, done_reason: doneReason(collected.result) };
+  }
+  const generated: number[] = [];
+  const line = (value: object) => JSON.stringify(value) + "\n";
+  const format: StreamFormat = {
+    protocol: "ollama",
+    // NDJSON has no comment syntax, so no keep-alives: the headers are flushed at once instead.
+    response: { contentType: ndjson },
+    token: (event) => {
+      generated.push(...event.tokens);
+      return event.text === "" ? undefined : line({ ...head(), ...shapes.piece(event.text), done: false });
+    },
+    end: (result) => line({ ...head(), ...shapes.final(result, generated), done: true, done_reason: doneReason(result) }),
+    error: (body) => line(body as object),
+  };
+  await streamGeneration(request, reply, call, format);
+  return reply;
+}
+
+/** Ollama's answer to a request without a prompt: the model is loaded, nothing generated. */
+function loadOnly(reply: FastifyReply, body: { model: string; stream?: boolean | null | undefined }, empty: object): unknown {
+  const answer = { model: body.model, created_at: new Date().toISOString(), ...empty, done: true, done_reason: "load" };
+  if (body.stream === false) return answer;
+  return reply.type(ndjson).send(JSON.stringify(answer) + "\n");
+}
+
+function doneReason(result: GenerationResult): "stop" | "length" {
+  return result.stopReason === "maxTokens" ? "length" : "stop";
+}
+
+/** Ollama's counts and durations. Durations are in nanoseconds; the model is already loaded, so loading took 0. */
+function durations(result: GenerationResult) {
+  const nanoseconds = (milliseconds: number) => Math.round(milliseconds * 1e6);
+  return {
+    total_duration: nanoseconds(result.timings.totalMs),
+    load_duration: 0,
+    prompt_eval_count: result.promptTokens,
+    prompt_eval_duration: nanoseconds(result.timings.promptMs),
+    eval_count: result.tokenCount,
+    eval_duration: nanoseconds(result.timings.generationMs),
+  };
+}
+
+/**
+ * The prompt as token ids. With `raw`, or for a model without a chat template, the text is
+ * used as it is (a system text goes first); otherwise it is the user's turn in the model's
+ * template. An earlier answer's `context` goes in front, without a second BOS.
+ */
+function generatePrompt(loaded: LoadedModel, body: GenerateRequest, prompt: string): { tokens: number[]; stop: string[] } {
+  const model = loaded.context.model;
+  const continuing = body.context != null && body.context.length > 0;
+  const useTemplate = body.raw !== true && loaded.chat.format !== "transcript";
+  let tokens: number[];
+  let stop: string[] = [];
+  if (useTemplate) {
+    const messages: ChatMessage[] = [...(body.system ? [{ role: "system" as const, content: body.system }] : []), { role: "user", content: prompt }];
+    const rendered = loaded.chat.render(messages);
+    tokens = typeof rendered.prompt === "string" ? model.tokenize(rendered.prompt, { addBos: !continuing }) : rendered.prompt;
+    if (continuing && tokens[0] === model.bosToken) tokens = tokens.slice(1);
+    stop = rendered.stop;
+  } else {
+    const text = body.system && body.raw !== true ? `${body.system}\n\n${prompt}` : prompt;
+    tokens = model.tokenize(text, { addBos: !continuing });
+  }
+  return { tokens: continuing ? [...body.context!, ...tokens] : tokens, stop };
+}
+
+function toChatMessages(messages: readonly ChatRequestMessage[]): ChatMessage[] {
+  return messages.map((message, index) => {
+    if (message.role === "tool") throw unsupported(`messages[${index}].role`, "tool messages are not supported (no function calling)");
+    if (Array.isArray(message.images) && message.images.length > 0) throw unsupported(`messages[${index}].images`, "images are not supported");
+    if (Array.isArray(message.tool_calls) && message.tool_calls.length > 0) throw unsupported(`messages[${index}].tool_calls`, "tool calls are not supported");
+    return { role: message.role, content: message.content };
+  });
+}

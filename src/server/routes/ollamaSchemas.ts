@@ -1,0 +1,126 @@
+/**
+ * Request bodies of the Ollama-compatible routes, and the mapping of Ollama's `options`
+ * onto generation options. Options that only tune how Ollama loads a model (`num_ctx`,
+ * `num_gpu`, `num_thread`...) are fixed by this server's flags and accepted without
+ * effect; sampling options it cannot honour are refused with a 400 when set to anything
+ * but their neutral value.
+ */
+import { z } from "zod";
+import type { GenerationOptions } from "../../generation/options.js";
+import { unsupported } from "../httpErrors.js";
+
+const stopString = z.string().min(1, "stop strings must not be empty").refine((text) => text.isWellFormed(), "stop strings must be well-formed Unicode");
+
+const options = z.strictObject({
+  num_predict: z.number().int("expected an integer").min(-2, "must be -1 (no limit) or a positive number").nullish(),
+  temperature: z.number().min(0, "must not be negative").nullish(),
+  top_k: z.number().int("expected an integer").min(0, "must not be negative").nullish(),
+  top_p: z.number().min(0, "must be between 0 and 1").max(1, "must be between 0 and 1").nullish(),
+  min_p: z.number().min(0, "must be between 0 and 1").max(1, "must be between 0 and 1").nullish(),
+  repeat_penalty: z.number().positive("must be positive").nullish(),
+  seed: z.number().int("expected an integer").nullish(),
+  stop: z.array(stopString).max(12, "at most 12 stop strings").nullish(),
+  // Set when the model is loaded (the server's flags); accepted without effect.
+  num_ctx: z.number().nullish(),
+  num_batch: z.number().nullish(),
+  num_gpu: z.number().nullish(),
+  main_gpu: z.number().nullish(),
+  num_thread: z.number().nullish(),
+  num_keep: z.number().nullish(),
+  use_mmap: z.boolean().nullish(),
+  numa: z.boolean().nullish(),
+  repeat_last_n: z.number().nullish(),
+  // Refused unless neutral.
+  typical_p: z.number().nullish(),
+  presence_penalty: z.number().nullish(),
+  frequency_penalty: z.number().nullish(),
+  mirostat: z.number().nullish(),
+  mirostat_tau: z.number().nullish(),
+  mirostat_eta: z.number().nullish(),
+  penalize_newline: z.boolean().nullish(),
+});
+
+const common = {
+  model: z.string({ error: "expected the model's name" }).min(1, "must not be empty"),
+  stream: z.boolean().nullish(),
+  options: options.nullish(),
+  /** How long Ollama keeps the model loaded; this server keeps it loaded while it runs. */
+  keep_alive: z.union([z.string(), z.number()]).nullish(),
+  format: z.unknown().optional(),
+  think: z.unknown().optional(),
+};
+
+export const generateRequestSchema = z.strictObject({
+  ...common,
+  prompt: z.string().nullish(),
+  system: z.string().nullish(),
+  /** Token ids of an earlier answer's `context`: the conversation so far (range-checked by the context). */
+  context: z.array(z.number().int("token ids are integers")).nullish(),
+  raw: z.boolean().nullish(),
+  suffix: z.unknown().optional(),
+  template: z.unknown().optional(),
+  images: z.unknown().optional(),
+});
+
+const chatMessage = z.looseObject({
+  role: z.enum(["system", "user", "assistant", "tool"], { error: "expected system, user or assistant" }),
+  content: z.string({ error: "expected a string" }),
+});
+
+export const chatRequestSchema = z.strictObject({
+  ...common,
+  messages: z.array(chatMessage).nullish(),
+  tools: z.unknown().optional(),
+});
+
+export const showRequestSchema = z.strictObject({
+  model: z.string().min(1, "must not be empty").optional(),
+  /** The field's older name. */
+  name: z.string().min(1, "must not be empty").optional(),
+  verbose: z.boolean().nullish(),
+});
+
+export type GenerateRequest = z.output<typeof generateRequestSchema>;
+export type ChatRequest = z.output<typeof chatRequestSchema>;
+export type ChatRequestMessage = z.output<typeof chatMessage>;
+type OllamaOptions = z.output<typeof options>;
+
+const neutral: [keyof OllamaOptions, unknown][] = [
+  ["typical_p", 1],
+  ["presence_penalty", 0],
+  ["frequency_penalty", 0],
+  ["mirostat", 0],
+  ["penalize_newline", false],
+];
+
+/** Refuses what cannot be honoured: structured output, images, custom templates, thinking, non-neutral penalties. */
+export function refuseUnsupported(body: GenerateRequest | ChatRequest): void {
+  if (body.format != null && body.format !== "") throw unsupported("format", "format (JSON mode, JSON schema) is not supported");
+  if (body.think != null && body.think !== false) throw unsupported("think", "thinking is not supported by this server");
+  if ("images" in body && body.images != null && !(Array.isArray(body.images) && body.images.length === 0)) throw unsupported("images", "images are not supported");
+  if ("template" in body && body.template != null && body.template !== "") throw unsupported("template", "custom templates are not supported; the model's own is used");
+  if ("suffix" in body && body.suffix != null && body.suffix !== "") throw unsupported("suffix", "suffix (fill-in-the-middle) is not supported");
+  if ("tools" in body && body.tools != null && !(Array.isArray(body.tools) && body.tools.length === 0)) throw unsupported("tools", "tools (function calling) are not supported");
+  for (const [name, value] of neutral) {
+    const given = body.options?.[name];
+    if (given != null && given !== value) throw unsupported(`options.${name}`, `${name} is not supported (only ${String(value)})`);
+  }
+}
+
+/** Ollama options to generation options; `num_predict` -1 or -2 means "until the context is full". */
+export function generationOptions(given: OllamaOptions | null | undefined, extraStops: readonly string[] = []): GenerationOptions {
+  const numPredict = given?.num_predict;
+  if (numPredict === 0) throw unsupported("options.num_predict", "num_predict must be -1 (no limit) or a positive number");
+  const stop = [...new Set([...(given?.stop ?? []), ...extraStops])];
+  return {
+    ...(numPredict == null || numPredict < 0 ? {} : { maxTokens: numPredict }),
+    ...(given?.temperature == null ? {} : { temperature: given.temperature }),
+    ...(given?.top_k == null ? {} : { topK: given.top_k }),
+    ...(given?.top_p == null ? {} : { topP: given.top_p }),
+    ...(given?.min_p == null ? {} : { minP: given.min_p }),
+    ...(given?.repeat_penalty == null ? {} : { repeatPenalty: given.repeat_penalty }),
+    // Ollama seeds are any integer (-1 and below mean random); the engine takes 32 bits.
+    ...(given?.seed == null || given.seed < 0 ? {} : { seed: given.seed % 0x1_0000_0000 }),
+    ...(stop.length === 0 ? {} : { stop }),
+  };
+}

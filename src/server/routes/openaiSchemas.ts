@@ -1,0 +1,120 @@
+/**
+ * Request bodies of the OpenAI-compatible routes. Supported fields are typed; fields of
+ * the OpenAI API this server cannot honour (several choices, log probabilities, tools,
+ * JSON mode, penalties) are accepted by the schema only to be refused with a 400 that
+ * names them, instead of being silently ignored. Any other field is refused as unknown,
+ * as OpenAI does. `null` means "not given", as OpenAI's clients send it.
+ */
+import { z } from "zod";
+import { unsupported } from "../httpErrors.js";
+
+/** Most stop strings a request may give (OpenAI's limit); the chat format's own are added on top. */
+export const maxStopStrings = 4;
+
+const stopString = z.string().min(1, "stop strings must not be empty").refine((text) => text.isWellFormed(), "stop strings must be well-formed Unicode");
+
+const sampling = {
+  model: z.string({ error: "expected the model's name" }).min(1, "must not be empty"),
+  max_tokens: z.number().int("expected an integer").min(1, "must be at least 1").max(Number.MAX_SAFE_INTEGER).nullish(),
+  temperature: z.number().min(0, "must be between 0 and 2").max(2, "must be between 0 and 2").nullish(),
+  top_p: z.number().min(0, "must be between 0 and 1").max(1, "must be between 0 and 1").nullish(),
+  seed: z.number().int("expected an integer").min(0, "must not be negative").max(0xffff_ffff, "must fit in 32 bits").nullish(),
+  stop: z.union([stopString, z.array(stopString).max(maxStopStrings, `at most ${maxStopStrings} stop strings`)]).nullish(),
+  stream: z.boolean().nullish(),
+  stream_options: z.strictObject({ include_usage: z.boolean().nullish() }).nullish(),
+  /** An end-user id, for the caller's own abuse tracking; accepted and logged, nothing else. */
+  user: z.string().nullish(),
+  // Refused unless they ask for what the server does anyway (checked by refuseUnsupported).
+  n: z.unknown().optional(),
+  logprobs: z.unknown().optional(),
+  top_logprobs: z.unknown().optional(),
+  logit_bias: z.unknown().optional(),
+  presence_penalty: z.unknown().optional(),
+  frequency_penalty: z.unknown().optional(),
+};
+
+const contentPart = z.looseObject({ type: z.string() });
+
+const message = z.looseObject({
+  role: z.enum(["system", "developer", "user", "assistant", "tool", "function"], { error: "expected system, developer, user or assistant" }),
+  content: z.union([z.string(), z.array(contentPart)]).nullish(),
+  name: z.string().optional(),
+});
+
+export const chatCompletionRequestSchema = z.strictObject({
+  ...sampling,
+  messages: z.array(message).min(1, "must contain at least one message"),
+  max_completion_tokens: sampling.max_tokens,
+  tools: z.unknown().optional(),
+  tool_choice: z.unknown().optional(),
+  functions: z.unknown().optional(),
+  function_call: z.unknown().optional(),
+  parallel_tool_calls: z.unknown().optional(),
+  response_format: z.unknown().optional(),
+});
+
+export const completionRequestSchema = z.strictObject({
+  ...sampling,
+  prompt: z.union([
+    z.string(),
+    z.array(z.string()),
+    z.array(z.number().int("token ids are integers")),
+    z.array(z.array(z.number().int("token ids are integers"))),
+  ]),
+  echo: z.unknown().optional(),
+  suffix: z.unknown().optional(),
+  best_of: z.unknown().optional(),
+});
+
+export type ChatCompletionRequest = z.output<typeof chatCompletionRequestSchema>;
+export type CompletionRequest = z.output<typeof completionRequestSchema>;
+export type ChatRequestMessage = z.output<typeof message>;
+
+/** A field that is fine only at its neutral value; anything else is a 400 naming it. */
+interface Refusal {
+  param: string;
+  accepts: (value: unknown) => boolean;
+  reason: string;
+}
+
+const absent = (value: unknown) => value === undefined || value === null;
+const isOne = (value: unknown) => absent(value) || value === 1;
+const isFalse = (value: unknown) => absent(value) || value === false;
+const isZero = (value: unknown) => absent(value) || value === 0;
+const isEmptyObject = (value: unknown) => absent(value) || (typeof value === "object" && Object.keys(value as object).length === 0);
+const isEmptyArray = (value: unknown) => absent(value) || (Array.isArray(value) && value.length === 0);
+const isTextFormat = (value: unknown) => absent(value) || (typeof value === "object" && (value as { type?: unknown }).type === "text");
+
+const commonRefusals: Refusal[] = [
+  { param: "n", accepts: isOne, reason: "n > 1 is not supported: each request returns one choice (send several requests; they run in parallel)" },
+  { param: "logprobs", accepts: (value) => isFalse(value) || value === 0, reason: "logprobs are not supported" },
+  { param: "top_logprobs", accepts: absent, reason: "top_logprobs are not supported" },
+  { param: "logit_bias", accepts: isEmptyObject, reason: "logit_bias is not supported" },
+  { param: "presence_penalty", accepts: isZero, reason: "presence_penalty is not supported (only 0)" },
+  { param: "frequency_penalty", accepts: isZero, reason: "frequency_penalty is not supported (only 0)" },
+];
+
+const chatRefusals: Refusal[] = [
+  ...commonRefusals,
+  { param: "tools", accepts: isEmptyArray, reason: "tools (function calling) are not supported" },
+  { param: "tool_choice", accepts: (value) => absent(value) || value === "none", reason: "tool_choice is not supported" },
+  { param: "functions", accepts: isEmptyArray, reason: "functions (function calling) are not supported" },
+  { param: "function_call", accepts: (value) => absent(value) || value === "none", reason: "function_call is not supported" },
+  { param: "parallel_tool_calls", accepts: () => true, reason: "" },
+  { param: "response_format", accepts: isTextFormat, reason: "response_format other than text (JSON mode, JSON schema) is not supported" },
+];
+
+const completionRefusals: Refusal[] = [
+  ...commonRefusals,
+  { param: "echo", accepts: isFalse, reason: "echo is not supported" },
+  { param: "suffix", accepts: (value) => absent(value) || value === "", reason: "suffix (fill-in-the-middle) is not supported" },
+  { param: "best_of", accepts: isOne, reason: "best_of > 1 is not supported" },
+];
+
+/** Throws a 400 naming the first field that asks for something this server cannot do. */
+export function refuseUnsupported(body: Record<string, unknown>, kind: "chat" | "completion"): void {
+  for (const refusal of kind === "chat" ? chatRefusals : completionRefusals) {
+    if (!refusal.accepts(body[refusal.param])) throw unsupported(refusal.param, refusal.reason);
+  }
+  if (!absent(body.stream_options) && body.stream !== true) throw unsupported("stream_options", "stream_options is only allowed when stream is true");
+}

@@ -1,0 +1,166 @@
+/**
+ * `GET /ws`: the WebSocket protocol of src/streaming/websocketMessages.ts. The client sends
+ * `{"type":"generate","id","prompt","options"}` and `{"type":"cancel","id"}`; the server
+ * answers `token`, then `done` or `error`, per id, so several generations share one
+ * connection. A cancel ends its generation within a token with a `done` whose stopReason
+ * is "abort"; a closed connection cancels all of its generations.
+ */
+import { STATUS_CODES, type IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import type { FastifyBaseLogger, FastifyInstance } from "fastify";
+import { WebSocketServer, type RawData, type WebSocket } from "ws";
+import { z } from "zod";
+import { tokenStreamToWebSocketMessages, type ServerMessage } from "../../streaming/websocketMessages.js";
+import type { ApiKeyCheck } from "../auth.js";
+import type { CorsPolicy } from "../cors.js";
+import { RequestError, toHttpError } from "../httpErrors.js";
+import { pathOf } from "../httpApp.js";
+import { formatPath } from "../requestBody.js";
+import { logFailure, logGeneration } from "../requestLog.js";
+import type { ServerRuntime } from "../serverRuntime.js";
+import { wireGenerationOptionsSchema, wirePromptSchema } from "./native.js";
+
+/** How often a silent peer is pinged; one that misses a pong is dropped. In milliseconds. */
+const heartbeatIntervalMs = 30_000;
+
+const messageId = z.union([z.string().min(1, "must not be empty").max(200, "at most 200 characters"), z.number()]).transform(String);
+
+const clientMessageSchema = z.discriminatedUnion(
+  "type",
+  [
+    z.strictObject({ type: z.literal("generate"), id: messageId, prompt: wirePromptSchema, options: wireGenerationOptionsSchema.optional() }),
+    z.strictObject({ type: z.literal("cancel"), id: messageId }),
+  ],
+  { error: 'expected a message of type "generate" or "cancel"' },
+);
+
+export interface WebSocketRoute {
+  /** Closes every connection (code 1001); call once their generations have ended. */
+  closeAll(): void;
+}
+
+export function registerWebSocketRoute(app: FastifyInstance, runtime: ServerRuntime, cors: CorsPolicy, apiKey: ApiKeyCheck | undefined): WebSocketRoute {
+  const server = new WebSocketServer({ noServer: true, maxPayload: runtime.settings.bodyLimit });
+  app.get("/ws", async () => {
+    throw new RequestError(426, "UPGRADE_REQUIRED", "GET /ws is a WebSocket endpoint: connect with a WebSocket client");
+  });
+  app.server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const refusal = upgradeRefusal(request, runtime, cors, apiKey);
+    if (refusal !== undefined) return refuseUpgrade(socket, refusal, runtime);
+    server.handleUpgrade(request, socket, head, (webSocket) => {
+      runtime.metrics.requests.increment({ method: "GET", route: "/ws", status: "101" });
+      serveConnection(webSocket, runtime, app.log);
+    });
+  });
+  return {
+    closeAll: () => {
+      for (const client of server.clients) client.close(1001, "The server is shutting down");
+      server.close();
+    },
+  };
+}
+
+function serveConnection(webSocket: WebSocket, runtime: ServerRuntime, log: FastifyBaseLogger): void {
+  const generations = new Map<string, AbortController>();
+  const logTarget = { log, method: "WS", url: "/ws" };
+  runtime.webSocketConnections++;
+  let alive = true;
+  const heartbeat = setInterval(() => {
+    if (!alive) return webSocket.terminate();
+    alive = false;
+    webSocket.ping();
+  }, heartbeatIntervalMs);
+  heartbeat.unref();
+  webSocket.on("pong", () => (alive = true));
+  webSocket.on("close", () => {
+    clearInterval(heartbeat);
+    runtime.webSocketConnections--;
+    for (const controller of generations.values()) controller.abort(new Error("The WebSocket connection closed"));
+  });
+
+  /** Sends one message; resolves once the socket took it, which paces the generation to the peer. */
+  const send = (text: string) =>
+    new Promise<void>((resolve) => {
+      if (webSocket.readyState !== webSocket.OPEN) return resolve();
+      webSocket.send(text, () => resolve());
+    });
+  const sendError = (id: string | null, error: unknown) => {
+    const response = toHttpError(error, "native");
+    logFailure(logTarget, response, error);
+    return send(JSON.stringify({ type: "error", id, error: { code: response.code, message: response.message } } satisfies ServerMessage));
+  };
+
+  webSocket.on("message", (data: RawData, isBinary: boolean) => {
+    const parsed = parseClientMessage(data, isBinary);
+    if (!parsed.success) return void sendError(parsed.id, parsed.error);
+    const message = parsed.message;
+    if (message.type === "cancel") {
+      // Cancelling a generation that already ended is not an error: the two messages crossed.
+      generations.get(message.id)?.abort(new Error("Cancelled by the client"));
+      return;
+    }
+    if (generations.has(message.id)) return void sendError(message.id, new RequestError(400, "DUPLICATE_ID", `A generation with id "${message.id}" is already running on this connection`));
+    const controller = new AbortController();
+    let stream;
+    try {
+      stream = runtime.ready().scheduler.start(message.prompt, message.options ?? {}, controller.signal);
+    } catch (error) {
+      return void sendError(message.id, error);
+    }
+    generations.set(message.id, controller);
+    void (async () => {
+      try {
+        for await (const text of tokenStreamToWebSocketMessages(stream, message.id)) await send(text);
+      } finally {
+        generations.delete(message.id);
+      }
+      // The adapter already sent `done` or `error`; the log gets the outcome once, here.
+      await stream.result.then(
+        (result) => logGeneration(logTarget, result, { id: message.id }),
+        (error: unknown) => logFailure(logTarget, toHttpError(error, "native"), error),
+      );
+    })();
+  });
+}
+
+type ParsedMessage = { success: true; message: z.output<typeof clientMessageSchema> } | { success: false; id: string | null; error: RequestError };
+
+function parseClientMessage(data: RawData, isBinary: boolean): ParsedMessage {
+  if (isBinary) return { success: false, id: null, error: new RequestError(400, "INVALID_REQUEST", "Messages must be JSON text, not binary") };
+  let json: unknown;
+  try {
+    json = JSON.parse(data.toString());
+  } catch (error) {
+    return { success: false, id: null, error: new RequestError(400, "INVALID_JSON", `The message is not valid JSON: ${(error as Error).message}`) };
+  }
+  const parsed = clientMessageSchema.safeParse(json);
+  if (parsed.success) return { success: true, message: parsed.data };
+  const id = typeof json === "object" && json !== null && "id" in json && (typeof json.id === "string" || typeof json.id === "number") ? String(json.id) : null;
+  const issue = parsed.error.issues[0]!;
+  const path = issue.code === "unrecognized_keys" ? formatPath([...issue.path, issue.keys[0] ?? ""]) : formatPath(issue.path);
+  const message = issue.code === "unrecognized_keys" ? `Unrecognized field: ${path}` : path === "" ? issue.message : `Invalid ${path}: ${issue.message}`;
+  return { success: false, id, error: new RequestError(400, "INVALID_REQUEST", message) };
+}
+
+/** Why an upgrade is refused (wrong path, foreign origin, no key, model not ready), or undefined. */
+function upgradeRefusal(request: IncomingMessage, runtime: ServerRuntime, cors: CorsPolicy, apiKey: ApiKeyCheck | undefined): unknown {
+  if (pathOf(request.url ?? "/") !== "/ws") return new RequestError(404, "NOT_FOUND", "WebSocket connections are served on /ws");
+  if (!cors.allowsWebSocket(request.headers.origin, request.headers.host)) return new RequestError(403, "ORIGIN_NOT_ALLOWED", "This origin may not open WebSocket connections");
+  try {
+    apiKey?.verify("/ws", request.headers);
+    runtime.ready();
+    return undefined;
+  } catch (error) {
+    return error;
+  }
+}
+
+/** Answers a refused upgrade with a plain HTTP response in the native error shape. */
+function refuseUpgrade(socket: Duplex, error: unknown, runtime: ServerRuntime): void {
+  const response = toHttpError(error, "native");
+  const body = JSON.stringify(response.body);
+  const headers = { ...response.headers, "content-type": "application/json", "content-length": String(Buffer.byteLength(body)), connection: "close" };
+  const headerLines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join("");
+  socket.end(`HTTP/1.1 ${response.status} ${STATUS_CODES[response.status] ?? "Error"}\r\n${headerLines}\r\n${body}`);
+  runtime.metrics.requests.increment({ method: "GET", route: "/ws", status: String(response.status) });
+}

@@ -1,0 +1,144 @@
+/**
+ * Admission in front of the context. The context already runs `parallel` generations at
+ * once and lines up the rest; the scheduler bounds that line, so a flood of requests gets
+ * a quick 503 with `Retry-After` instead of waiting forever, and it keeps count of every
+ * generation in flight so shutdown can wait for them, then cancel them.
+ *
+ * It also wraps each stream to feed the metrics (time to first token, inter-token
+ * latency, token counts), so every transport is measured the same way.
+ */
+import type { Context } from "../context/Context.js";
+import type { GenerationResult, TokenEvent } from "../generation/events.js";
+import type { GenerationOptions } from "../generation/options.js";
+import { TokenStream } from "../streaming/TokenStream.js";
+import { serverBusy, unavailable } from "./httpErrors.js";
+import type { ServerMetrics } from "./serverMetrics.js";
+
+export interface SchedulerOptions {
+  /** Generations allowed to wait for a sequence beyond the `parallel` running ones. */
+  maxQueue: number;
+}
+
+/** Weight of the newest generation in the moving average of service times. */
+const serviceTimeSmoothing = 0.2;
+const maxRetryAfterSeconds = 60;
+
+export class GenerationScheduler {
+  readonly #context: Context;
+  readonly #metrics: ServerMetrics;
+  readonly #maxQueue: number;
+  readonly #cancel = new AbortController();
+  #admitting = true;
+  #inFlight = 0;
+  #idleWaiters: (() => void)[] = [];
+  /** Moving average of how long a generation holds its sequence, in milliseconds. */
+  #averageServiceMs: number | undefined;
+
+  constructor(context: Context, metrics: ServerMetrics, options: SchedulerOptions) {
+    this.#context = context;
+    this.#metrics = metrics;
+    this.#maxQueue = options.maxQueue;
+  }
+
+  /** Generations admitted and not finished: running, waiting for a sequence, or about to start. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** Most generations in flight at once: running plus queued. */
+  get capacity(): number {
+    return this.#context.sequences + this.#maxQueue;
+  }
+
+  /**
+   * Admits a generation and returns its stream. Everything that can be refused is refused
+   * here, before a response starts: a full queue (503 + Retry-After), a server shutting
+   * down (503), bad options or a prompt that cannot fit (4xx, thrown by the context).
+   * The caller must iterate the stream; `signal` (the client going away) cancels it.
+   */
+  start(prompt: string | readonly number[], options: GenerationOptions, signal: AbortSignal): TokenStream {
+    if (!this.#admitting) throw unavailable("SHUTTING_DOWN", "The server is shutting down");
+    if (this.#inFlight >= this.capacity) throw serverBusy(this.#retryAfterSeconds());
+    const stream = this.#context.stream(prompt, { ...options, signal: AbortSignal.any([signal, this.#cancel.signal]) });
+    this.#inFlight++;
+    return this.#observe(stream);
+  }
+
+  /** Refuses new generations from now on; running and queued ones go on. */
+  stopAdmitting(): void {
+    this.#admitting = false;
+  }
+
+  /** Cancels every generation in flight: each ends within one token with `stopReason: "abort"`. */
+  cancelAll(reason: unknown): void {
+    this.#admitting = false;
+    this.#cancel.abort(reason);
+  }
+
+  /** Resolves true once nothing is in flight, or false after `timeoutMs`. */
+  whenIdle(timeoutMs: number): Promise<boolean> {
+    if (this.#inFlight === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (idle: boolean) => {
+        clearTimeout(timer);
+        this.#idleWaiters = this.#idleWaiters.filter((waiter) => waiter !== onIdle);
+        resolve(idle);
+      };
+      const onIdle = () => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.#idleWaiters.push(onIdle);
+    });
+  }
+
+  /** A guess of when a sequence frees up: the average service time times the line ahead. */
+  #retryAfterSeconds(): number {
+    const serviceMs = this.#averageServiceMs ?? 1000;
+    const rounds = Math.max(1, this.#maxQueue / this.#context.sequences);
+    return Math.min(maxRetryAfterSeconds, Math.max(1, Math.ceil((serviceMs * rounds) / 1000)));
+  }
+
+  /** The same stream, seen by the metrics; its end (however it ends) releases the slot. */
+  #observe(stream: TokenStream): TokenStream {
+    let result: GenerationResult | undefined;
+    let previous: TokenEvent | undefined;
+    const onEnd = (final: GenerationResult | undefined) => {
+      result = final;
+      if (final !== undefined) this.#record(final);
+      this.#inFlight--;
+      if (this.#inFlight === 0) for (const waiter of this.#idleWaiters.splice(0)) waiter();
+    };
+    const metrics = this.#metrics;
+    async function* observed(): AsyncGenerator<TokenEvent, void, undefined> {
+      const iterator = stream[Symbol.asyncIterator]();
+      try {
+        for (;;) {
+          const next = await iterator.next();
+          if (next.done) return;
+          const event = next.value;
+          const tokens = event.tokenCount - (previous?.tokenCount ?? event.tokenCount);
+          if (previous !== undefined && tokens > 0) metrics.interTokenLatency.observe((event.elapsedMs - previous.elapsedMs) / 1000 / tokens, tokens);
+          previous = event;
+          yield event;
+        }
+      } finally {
+        // Leaving early stops the generation and frees its sequence before the slot is released.
+        await iterator.return?.();
+        onEnd(await stream.result.catch(() => undefined));
+      }
+    }
+    // The wrapper's result is the inner one, read once the inner stream has ended; when
+    // the inner stream failed, the wrapper rejects with the same error before this runs.
+    return new TokenStream(observed(), () => result as GenerationResult);
+  }
+
+  #record(result: GenerationResult): void {
+    const metrics = this.#metrics;
+    metrics.generations.increment({ stop_reason: result.stopReason });
+    metrics.generatedTokens.increment({}, result.tokenCount);
+    metrics.promptTokens.increment({}, result.promptTokens);
+    metrics.cachedPromptTokens.increment({}, result.cachedPromptTokens);
+    if (result.tokenCount > 0) metrics.timeToFirstToken.observe(result.timings.timeToFirstTokenMs / 1000);
+    const serviceMs = result.timings.totalMs - result.timings.queueMs;
+    this.#averageServiceMs = this.#averageServiceMs === undefined ? serviceMs : this.#averageServiceMs + serviceTimeSmoothing * (serviceMs - this.#averageServiceMs);
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * The metrics `GET /metrics` exposes. Latencies are in seconds, as Prometheus expects.
+ * Route labels use the route's pattern (`/v1/chat/completions`), and every unknown path
+ * shares `unmatched`, so random URLs cannot grow the number of series.
+ */
+import { Counter, Gauge, Histogram, MetricsRegistry } from "./metrics.js";
+
+/** Live values the gauges read at scrape time. */
+export interface MetricsSources {
+  busySequences(): number;
+  queuedGenerations(): number;
+  parallelSequences(): number;
+  webSocketConnections(): number;
+}
+
+export class ServerMetrics {
+  readonly registry = new MetricsRegistry();
+  readonly requests = this.registry.register(new Counter("mullama_http_requests_total", "HTTP requests answered, by method, route and status."));
+  readonly generations = this.registry.register(new Counter("mullama_generations_total", "Generations finished, by stop reason."));
+  readonly generatedTokens = this.registry.register(new Counter("mullama_generated_tokens_total", "Tokens generated."));
+  readonly promptTokens = this.registry.register(new Counter("mullama_prompt_tokens_total", "Prompt tokens, cached ones included."));
+  readonly cachedPromptTokens = this.registry.register(new Counter("mullama_prompt_tokens_cached_total", "Prompt tokens reused from a sequence's cache instead of evaluated."));
+  readonly timeToFirstToken = this.registry.register(
+    new Histogram("mullama_time_to_first_token_seconds", "From the request to its first generated token, queueing included.", [
+      0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+    ]),
+  );
+  readonly interTokenLatency = this.registry.register(
+    new Histogram("mullama_inter_token_latency_seconds", "Time between consecutive generated tokens of one generation.", [
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+    ]),
+  );
+
+  constructor(sources: MetricsSources) {
+    this.registry.register(new Gauge("mullama_queue_depth", "Generations waiting for a free sequence.", sources.queuedGenerations));
+    this.registry.register(new Gauge("mullama_sequences_busy", "Sequences generating right now.", sources.busySequences));
+    this.registry.register(new Gauge("mullama_sequences", "Parallel sequences of the context (--parallel).", sources.parallelSequences));
+    this.registry.register(new Gauge("mullama_websocket_connections", "Open WebSocket connections.", sources.webSocketConnections));
+  }
+
+  render(): string {
+    return this.registry.render();
+  }
+}

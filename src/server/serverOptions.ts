@@ -1,0 +1,139 @@
+/** Options of `createServer`, their defaults, and their validation. */
+import { z } from "zod";
+import type { GpuBackend } from "../engine/llama.js";
+import { Model } from "../model/Model.js";
+import { defaultModelPath } from "../model/defaultModel.js";
+import { nonNegativeInteger, parseArgument, positiveInteger } from "../validation.js";
+
+export interface ServerOptions {
+  /**
+   * A GGUF path to load, or a Model already loaded (the server then uses it but does not
+   * dispose it on close, so an app or a benchmark can share it). Defaults to the bundled
+   * demo model.
+   */
+  model?: string | Model;
+  /** The name clients use in `model` fields. Defaults to the file name without `.gguf`. */
+  modelName?: string;
+  /** Address to bind. Defaults to "127.0.0.1" (loopback only). */
+  host?: string;
+  /** TCP port; 0 picks a free one. Defaults to 8080. */
+  port?: number;
+  /** Sequences generating at once, batched together on one context. Defaults to 4. */
+  parallel?: number;
+  /** Requests allowed to wait for a sequence beyond the running ones; more get 503. Defaults to 4 x parallel. */
+  maxQueue?: number;
+  /** Tokens of context for EACH sequence (memory grows with contextSize x parallel). Defaults to the model's training context, at most 4096. */
+  contextSize?: number;
+  /** CPU threads for decoding. Defaults to half the logical cores, 1 to 8. */
+  threads?: number;
+  /** Most tokens evaluated in one decode. Defaults to min(contextSize, 512). */
+  batchSize?: number;
+  /** Compute backend. Defaults to false (CPU only). */
+  gpu?: GpuBackend;
+  /** When set, every route but /health needs `Authorization: Bearer <key>` or `X-Api-Key: <key>`. Defaults to none (no auth). */
+  apiKey?: string;
+  /** Origins allowed to call from a browser (CORS), or "*". Defaults to none: cross-origin browser calls are refused. */
+  corsOrigin?: string | readonly string[];
+  /** Largest request body, in bytes. Defaults to 1 MiB. */
+  bodyLimit?: number;
+  /** Idle time before an SSE keep-alive comment, in milliseconds. Defaults to 15000. */
+  keepAliveIntervalMs?: number;
+  /** On close, how long running generations may go on before they are cancelled, in milliseconds. Defaults to 10000. */
+  gracePeriodMs?: number;
+  /** A Jinja chat template to use instead of the model's own (or for a model without one). Defaults to the model's. */
+  chatTemplate?: string;
+  /** Log each failed request once, and each finished generation (JSON lines, via Fastify's logger). Defaults to false. */
+  logger?: boolean | ServerLoggerOptions;
+}
+
+export interface ServerLoggerOptions {
+  /** Least severe level written. Defaults to "info". */
+  level?: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
+  /** Where the JSON lines go. Defaults to standard output. */
+  stream?: { write(line: string): unknown };
+}
+
+export interface ResolvedServerOptions {
+  model: string | Model;
+  modelName: string | undefined;
+  host: string;
+  port: number;
+  parallel: number;
+  maxQueue: number;
+  contextSize: number | undefined;
+  threads: number | undefined;
+  batchSize: number | undefined;
+  gpu: GpuBackend;
+  apiKey: string | undefined;
+  corsOrigins: readonly string[];
+  bodyLimit: number;
+  keepAliveIntervalMs: number;
+  gracePeriodMs: number;
+  chatTemplate: string | undefined;
+  logger: ServerLoggerOptions | undefined;
+}
+
+export const serverDefaults = {
+  host: "127.0.0.1",
+  port: 8080,
+  parallel: 4,
+  queuePerSequence: 4,
+  bodyLimit: 1024 * 1024,
+  keepAliveIntervalMs: 15_000,
+  gracePeriodMs: 10_000,
+} as const;
+
+const nonEmpty = (what: string) => z.string({ error: `expected ${what}` }).trim().min(1, `${what} must not be empty`);
+
+const serverOptionsSchema = z.strictObject({
+  model: z.union([nonEmpty("a model path"), z.custom<Model>((value) => value instanceof Model, { error: "expected a path or a loaded Model" })]).optional(),
+  modelName: nonEmpty("a model name").optional(),
+  host: nonEmpty("a host").optional(),
+  port: nonNegativeInteger().max(65_535, "must be at most 65535").optional(),
+  parallel: positiveInteger().max(64, "must be at most 64").optional(),
+  maxQueue: nonNegativeInteger().max(100_000, "must be at most 100000").optional(),
+  contextSize: positiveInteger().optional(),
+  threads: positiveInteger().max(256, "must be at most 256").optional(),
+  batchSize: positiveInteger().optional(),
+  gpu: z.union([z.literal(false), z.enum(["auto", "cuda", "vulkan", "metal"])]).optional(),
+  apiKey: nonEmpty("an API key").optional(),
+  corsOrigin: z.union([nonEmpty("an origin"), z.array(nonEmpty("an origin"))]).optional(),
+  bodyLimit: positiveInteger().optional(),
+  keepAliveIntervalMs: positiveInteger().optional(),
+  gracePeriodMs: nonNegativeInteger().optional(),
+  chatTemplate: nonEmpty("a chat template").optional(),
+  logger: z
+    .union([
+      z.boolean(),
+      z.strictObject({
+        level: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).optional(),
+        stream: z.custom<{ write(line: string): unknown }>((value) => typeof (value as { write?: unknown } | null)?.write === "function", { error: "expected a stream" }).optional(),
+      }),
+    ])
+    .optional(),
+});
+
+export function resolveServerOptions(options: ServerOptions): ResolvedServerOptions {
+  const parsed = parseArgument(serverOptionsSchema, options ?? {}, "options");
+  const parallel = parsed.parallel ?? serverDefaults.parallel;
+  const corsOrigin = parsed.corsOrigin;
+  return {
+    model: parsed.model ?? defaultModelPath,
+    modelName: parsed.modelName,
+    host: parsed.host ?? serverDefaults.host,
+    port: parsed.port ?? serverDefaults.port,
+    parallel,
+    maxQueue: parsed.maxQueue ?? parallel * serverDefaults.queuePerSequence,
+    contextSize: parsed.contextSize,
+    threads: parsed.threads,
+    batchSize: parsed.batchSize,
+    gpu: parsed.gpu ?? false,
+    apiKey: parsed.apiKey,
+    corsOrigins: corsOrigin === undefined ? [] : typeof corsOrigin === "string" ? [corsOrigin] : corsOrigin,
+    bodyLimit: parsed.bodyLimit ?? serverDefaults.bodyLimit,
+    keepAliveIntervalMs: parsed.keepAliveIntervalMs ?? serverDefaults.keepAliveIntervalMs,
+    gracePeriodMs: parsed.gracePeriodMs ?? serverDefaults.gracePeriodMs,
+    chatTemplate: parsed.chatTemplate,
+    logger: parsed.logger === true ? {} : parsed.logger === false || parsed.logger === undefined ? undefined : parsed.logger,
+  };
+}
