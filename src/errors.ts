@@ -14,7 +14,26 @@ export type MullamaErrorCode =
   | "INVALID_ARGUMENT"
   | "SEQUENCE_UNAVAILABLE"
   | "DISPOSED"
-  | "CHANNEL_CLOSED";
+  | "CHANNEL_CLOSED"
+  | ServerErrorCode;
+
+/** Codes of the errors the HTTP server raises about a request (see {@link RequestError}). */
+export type ServerErrorCode =
+  | "INVALID_JSON"
+  | "INVALID_REQUEST"
+  | "UNKNOWN_PARAMETER"
+  | "UNSUPPORTED_PARAMETER"
+  | "DUPLICATE_ID"
+  | "MISSING_API_KEY"
+  | "INVALID_API_KEY"
+  | "ORIGIN_NOT_ALLOWED"
+  | "NOT_FOUND"
+  | "MODEL_NOT_FOUND"
+  | "UPGRADE_REQUIRED"
+  | "SERVER_BUSY"
+  | "MODEL_LOADING"
+  | "MODEL_FAILED"
+  | "SHUTTING_DOWN";
 
 export interface MullamaErrorOptions {
   cause?: unknown;

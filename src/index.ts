@@ -23,6 +23,7 @@ export { summarize } from "./streaming/usage.js";
 export type { GenerationSummary } from "./streaming/usage.js";
 export { defaultModelPath } from "./model/defaultModel.js";
 export { createServer, serverDefaults } from "./server/index.js";
+export { RequestError } from "./server/httpErrors.js";
 export type { MullamaServer, ServerAddress, ServerOptions, ServerLoggerOptions, ServerPhase } from "./server/index.js";
 export { defaultThreadCount } from "./engine/threads.js";
 export type { GpuBackend } from "./engine/llama.js";
@@ -39,4 +40,4 @@ export {
   ChannelClosedError,
 } from "./errors.js";
 export { toErrorInfo } from "./errors.js";
-export type { MullamaErrorCode, ErrorInfo } from "./errors.js";
+export type { MullamaErrorCode, ServerErrorCode, ErrorInfo } from "./errors.js";

@@ -7,7 +7,7 @@
  *   native (the rest)  `{"error": {"code", "message"}}`
  * Only genuine faults become 500s, and their details stay in the log, not in the body.
  */
-import { MullamaError } from "../errors.js";
+import { MullamaError, type ServerErrorCode } from "../errors.js";
 
 /** Which wire format a route speaks; it decides the error body's shape. */
 export type Protocol = "openai" | "ollama" | "native";
@@ -23,24 +23,21 @@ export function protocolOf(url: string): Protocol {
  * upper-case code (`MODEL_NOT_FOUND`), the offending field when there is one, and extra
  * headers (`Retry-After`, `WWW-Authenticate`).
  */
-export class RequestError extends Error {
+export class RequestError extends MullamaError {
   readonly status: number;
-  readonly code: string;
   /** The request field at fault, for example `"messages[0].content"`; null when none. */
   readonly param: string | null;
   readonly headers: Readonly<Record<string, string>>;
 
-  constructor(status: number, code: string, message: string, options: { param?: string | null; headers?: Record<string, string> } = {}) {
-    super(message);
-    this.name = "RequestError";
+  constructor(status: number, code: ServerErrorCode, message: string, options: { param?: string | null; headers?: Record<string, string> } = {}) {
+    super(code, message);
     this.status = status;
-    this.code = code;
     this.param = options.param ?? null;
     this.headers = options.headers ?? {};
   }
 }
 
-export function badRequest(message: string, param: string | null = null, code = "INVALID_REQUEST"): RequestError {
+export function badRequest(message: string, param: string | null = null, code: ServerErrorCode = "INVALID_REQUEST"): RequestError {
   return new RequestError(400, code, message, { param });
 }
 
@@ -59,7 +56,7 @@ export function serverBusy(retryAfterSeconds: number): RequestError {
   });
 }
 
-export function unavailable(code: "MODEL_LOADING" | "SHUTTING_DOWN" | "MODEL_FAILED", message: string): RequestError {
+export function unavailable(code: Extract<ServerErrorCode, "MODEL_LOADING" | "SHUTTING_DOWN" | "MODEL_FAILED">, message: string): RequestError {
   return new RequestError(503, code, message, { headers: code === "MODEL_LOADING" ? { "retry-after": "1" } : {} });
 }
 
