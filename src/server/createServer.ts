@@ -169,7 +169,7 @@ export class MullamaServer {
         await loaded.scheduler.whenIdle(cancelTimeoutMs);
       }
     }
-    this.#webSockets.closeAll();
+    await this.#webSockets.closeAll(connectionDrainMs);
     if (listening) {
       this.#app.server.closeIdleConnections();
       await Promise.race([appClosed, delay(connectionDrainMs)]);

@@ -35,12 +35,17 @@ const clientMessageSchema = z.discriminatedUnion(
 );
 
 export interface WebSocketRoute {
-  /** Closes every connection (code 1001); call once their generations have ended. */
-  closeAll(): void;
+  /**
+   * Closes every connection (code 1001); call once their generations have ended. Waits
+   * (at most `drainMs`) for their last messages (`done`, `error`) to be sent first.
+   */
+  closeAll(drainMs: number): Promise<void>;
 }
 
 export function registerWebSocketRoute(app: FastifyInstance, runtime: ServerRuntime, cors: CorsPolicy, apiKey: ApiKeyCheck | undefined): WebSocketRoute {
   const server = new WebSocketServer({ noServer: true, maxPayload: runtime.settings.bodyLimit });
+  /** Each generation's message loop, until its last message is sent. */
+  const sending = new Set<Promise<void>>();
   app.get("/ws", async () => {
     throw new RequestError(426, "UPGRADE_REQUIRED", "GET /ws is a WebSocket endpoint: connect with a WebSocket client");
   });
@@ -49,18 +54,20 @@ export function registerWebSocketRoute(app: FastifyInstance, runtime: ServerRunt
     if (refusal !== undefined) return refuseUpgrade(socket, refusal, runtime);
     server.handleUpgrade(request, socket, head, (webSocket) => {
       runtime.metrics.requests.increment({ method: "GET", route: "/ws", status: "101" });
-      serveConnection(webSocket, runtime, app.log);
+      serveConnection(webSocket, runtime, app.log, sending);
     });
   });
   return {
-    closeAll: () => {
+    closeAll: async (drainMs) => {
+      // A generation's end frees its slot before its final message is on the wire.
+      await Promise.race([Promise.allSettled([...sending]), new Promise((resolve) => setTimeout(resolve, drainMs).unref())]);
       for (const client of server.clients) client.close(1001, "The server is shutting down");
       server.close();
     },
   };
 }
 
-function serveConnection(webSocket: WebSocket, runtime: ServerRuntime, log: FastifyBaseLogger): void {
+function serveConnection(webSocket: WebSocket, runtime: ServerRuntime, log: FastifyBaseLogger, sending: Set<Promise<void>>): void {
   const generations = new Map<string, AbortController>();
   const logTarget = { log, method: "WS", url: "/ws" };
   runtime.webSocketConnections++;
@@ -108,7 +115,7 @@ function serveConnection(webSocket: WebSocket, runtime: ServerRuntime, log: Fast
       return void sendError(message.id, error);
     }
     generations.set(message.id, controller);
-    void (async () => {
+    const task = (async () => {
       try {
         for await (const text of tokenStreamToWebSocketMessages(stream, message.id)) await send(text);
       } finally {
@@ -120,6 +127,12 @@ function serveConnection(webSocket: WebSocket, runtime: ServerRuntime, log: Fast
         (error: unknown) => logFailure(logTarget, toHttpError(error, "native"), error),
       );
     })();
+    sending.add(task);
+    const settled = () => void sending.delete(task);
+    task.then(settled, (error: unknown) => {
+      settled();
+      log.error({ err: error }, "WebSocket generation loop failed");
+    });
   });
 }
 
