@@ -69,7 +69,7 @@ export class Context {
   readonly #engineContext: LlamaContext;
   readonly #pool: SequencePool;
   readonly #disposeController = new AbortController();
-  /** Streams that have not finished, so dispose() can end them. */
+  /** Streams being iterated and not finished, so dispose() can end them. */
   readonly #streams = new Set<TokenStream>();
   readonly #untrack: () => void;
   #disposed = false;
@@ -142,12 +142,15 @@ export class Context {
       { engineModel: engineModelOf(this.model), pool: this.#pool, promptTokens, maxTokens, options: resolved, batchSize: this.batchSize, signal },
       progress,
     );
-    const stream = new TokenStream(events, (cancelledBeforeStart) => {
-      this.#streams.delete(stream);
-      if (cancelledBeforeStart) progress.stopReason = "abort";
-      return progress.result(promptTokens.length, resolved.seed);
-    });
-    this.#streams.add(stream);
+    const stream = new TokenStream(
+      events,
+      (cancelledBeforeStart) => {
+        this.#streams.delete(stream);
+        if (cancelledBeforeStart) progress.stopReason = "abort";
+        return progress.result(promptTokens.length, resolved.seed);
+      },
+      () => this.#streams.add(stream),
+    );
     return stream;
   }
 

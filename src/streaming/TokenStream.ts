@@ -18,23 +18,31 @@ export class TokenStream implements AsyncIterable<TokenEvent> {
   readonly #finish: (cancelledBeforeStart: boolean) => GenerationResult;
   readonly #settle: { resolve: (result: GenerationResult) => void; reject: (error: unknown) => void };
   #started = false;
+  readonly #onStart: (() => void) | undefined;
 
   /**
    * @internal Built by Context. `finish` turns the generation's final progress into the
-   * result; it is told when the stream was closed before it ever started.
+   * result; it is told when the stream was closed before it ever started. `onStart` runs
+   * when iteration begins (a stream nobody iterates holds nothing and is not tracked).
    */
-  constructor(events: AsyncGenerator<TokenEvent, void, undefined>, finish: (cancelledBeforeStart: boolean) => GenerationResult) {
+  constructor(
+    events: AsyncGenerator<TokenEvent, void, undefined>,
+    finish: (cancelledBeforeStart: boolean) => GenerationResult,
+    onStart?: () => void,
+  ) {
     let settle!: { resolve: (result: GenerationResult) => void; reject: (error: unknown) => void };
     this.result = new Promise<GenerationResult>((resolve, reject) => (settle = { resolve, reject }));
     // Nobody has to await the result; a failure still surfaces through the iterator.
     this.result.catch(() => {});
     this.#settle = settle;
     this.#finish = finish;
+    this.#onStart = onStart;
     this.#events = this.#run(events);
   }
 
   async *#run(events: AsyncGenerator<TokenEvent, void, undefined>): AsyncGenerator<TokenEvent, void, undefined> {
     this.#started = true;
+    this.#onStart?.();
     try {
       yield* events;
     } catch (error) {

@@ -136,3 +136,15 @@ test("stop strings work the same through every API", async () => {
   assert.equal(viaStream, viaGenerate.text);
   assert.equal(viaCallback, viaGenerate.text);
 });
+
+test("a stream closed before its first event settles its result and holds nothing", async () => {
+  const stream = context.stream("And God said", { ...greedy, maxTokens: 10 });
+  await stream.close();
+  const result = await stream.result;
+  assert.equal(result.tokenCount, 0);
+  assert.equal(result.stopReason, "abort");
+  assert.equal(context.busySequences, 0);
+  const left = context.stream("And God said", { ...greedy, maxTokens: 10 });
+  await left[Symbol.asyncIterator]().return!();
+  assert.equal((await left.result).tokenCount, 0);
+});
