@@ -1,83 +1,118 @@
 /**
- * Decode speed of mullama's streaming API against a raw node-llama-cpp loop on the same
- * model, in the same process, interleaved repeat by repeat (so drift hits both sides).
- * Both sides: greedy sampling, the same prompt and token count, and every token
- * detokenized as it arrives (a stream that discards its text would be cheating).
+ * Rows 1 and 2: decode and prompt-processing speed of mullama's streaming API against a
+ * raw node-llama-cpp loop on the same loaded model (one copy of the weights), each side
+ * with its own context, in the same process, interleaved repeat by repeat (drift hits
+ * both sides). Both sides: greedy sampling, the same prompt tokens,
+ * the same context parameters and thread count, every token detokenized as it arrives,
+ * and the same text out (checked: a side that skipped work would differ).
  */
-import { getLlama, LlamaLogLevel, type Token } from "node-llama-cpp";
 import { Context, Model } from "../src/index.ts";
-import { spread, formatSpread, type Spread } from "./stats.ts";
+import { engineModelOf } from "../src/model/Model.ts";
+import type { BenchmarkModel } from "./models.ts";
+import { mullamaGenerate } from "./mullamaSide.ts";
+import { freshPrompt } from "./prompts.ts";
+import { openRaw, rawGenerate, type DecodeMeasurement } from "./rawEngine.ts";
+import { interleaved, pairedRatios, spread, type Spread } from "./stats.ts";
 
-export interface DecodeRow {
-  model: string;
+export interface SpeedRow {
+  model: BenchmarkModel;
   raw: Spread;
   mullama: Spread;
   ratio: Spread;
 }
 
-export async function benchmarkDecode(modelPath: string, options: { repeats: number; tokens: number; threads: number; prompt: string }): Promise<DecodeRow> {
-  const model = await Model.load(modelPath);
-  const context = await Context.create(model, { threads: options.threads, sequences: 1, contextSize: Math.min(model.metadata.trainContextSize, 1024) });
+export interface DecodeOptions {
+  repeats: number;
+  /** Tokens generated per generation. */
+  tokens: number;
+  /** Generations per repeat, pooled (short generations of a tiny model are noisy one by one). */
+  generationsPerRepeat: number;
+  threads: number;
+  /** Prompt of the demo model (text); random models get random token ids. */
+  demoPrompt: string;
+}
 
-  // The raw side: its own engine model and context, same parameters.
-  const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error, maxThreads: 0 });
-  const rawModel = await llama.loadModel({ modelPath, gpuLayers: 0 });
-  const rawContext = await rawModel.createContext({ contextSize: context.contextSize, batchSize: context.batchSize, threads: options.threads, sequences: 1, flashAttention: false });
-  const rawSequence = rawContext.getSequence();
-  const promptTokens = model.tokenize(options.prompt, { addBos: true }) as Token[];
+export interface PromptOptions {
+  repeats: number;
+  /** Prompt length in tokens. */
+  promptTokens: number;
+  threads: number;
+}
 
-  const runRaw = async (): Promise<number> => {
-    await rawSequence.clearHistory();
-    let text = "";
-    const generated: Token[] = [];
-    let first = 0;
-    for await (const token of rawSequence.evaluate(promptTokens, { temperature: 0 })) {
-      if (generated.length === 0) first = performance.now();
-      text += rawModel.detokenize([token], false, generated.length === 0 ? promptTokens.slice(-3) : generated.slice(-3));
-      generated.push(token);
-      if (generated.length >= options.tokens) break;
-    }
-    if (text.length === 0 || generated.length < options.tokens) throw new Error("raw loop generated too little");
-    return ((generated.length - 1) * 1000) / (performance.now() - first);
-  };
-  const runMullama = async (): Promise<number> => {
-    // A different first token each repeat would change the cache; start cold each time.
-    const result = await context.generateStreaming(promptTokens, options.tokens, () => true, { temperature: 0 });
-    if (result.tokenCount < options.tokens) throw new Error("mullama generated too little");
-    return result.timings.tokensPerSecond;
-  };
-
-  await runRaw();
-  await runMullama();
-  const raw: number[] = [];
-  const ours: number[] = [];
-  for (let repeat = 0; repeat < options.repeats; repeat++) {
-    if (repeat % 2 === 0) {
-      raw.push(await runRaw());
-      ours.push(await runMullama());
-    } else {
-      ours.push(await runMullama());
-      raw.push(await runRaw());
-    }
-  }
-  await rawContext.dispose();
-  await rawModel.dispose();
-  await model.dispose();
+async function openBothSides(benchmarkModel: BenchmarkModel, threads: number, contextSize: number) {
+  const model = await Model.load(benchmarkModel.path);
+  const context = await Context.create(model, { threads, sequences: 1, contextSize });
+  const raw = await openRaw(benchmarkModel.path, { contextSize, batchSize: context.batchSize, threads, sequences: 1 }, engineModelOf(model));
+  const rawSequence = raw.context.getSequence();
   return {
-    model: modelPath.split("/").at(-1)!,
-    raw: spread(raw),
-    mullama: spread(ours),
-    ratio: spread(ours.map((value, index) => value / raw[index]!)),
+    model,
+    context,
+    raw,
+    rawSequence,
+    dispose: async () => {
+      await raw.dispose();
+      await context.dispose();
+      await model.dispose();
+    },
   };
 }
 
-export function decodeTable(rows: readonly DecodeRow[], threads: number, tokens: number): string {
-  const lines = [
-    `Decode, ${tokens} tokens, greedy, ${threads} thread(s). Tokens/s: median (min-max) over repeats; ratio per repeat pair. Target: ratio >= 0.98.`,
-    "",
-    "| model | raw `sequence.evaluate` tokens/s | `generateStreaming` tokens/s | ratio |",
-    "|---|---|---|---|",
-    ...rows.map((row) => `| ${row.model} | ${formatSpread(row.raw)} | ${formatSpread(row.mullama)} | ${formatSpread(row.ratio, 3)} |`),
-  ];
-  return lines.join("\n");
+/** Tokens per second over `generations` runs together: all decoded tokens over all decode time. */
+async function pooledTokensPerSecond(generate: () => Promise<DecodeMeasurement>, generations: number): Promise<number> {
+  let tokens = 0;
+  let milliseconds = 0;
+  for (let generation = 0; generation < generations; generation++) {
+    const measurement = await generate();
+    tokens += measurement.decodedTokens;
+    milliseconds += measurement.decodeMs;
+  }
+  return (tokens * 1000) / milliseconds;
+}
+
+export async function benchmarkDecode(benchmarkModel: BenchmarkModel, options: DecodeOptions): Promise<SpeedRow> {
+  const contextSize = Math.min(benchmarkModel.contextLength, 1024);
+  const sides = await openBothSides(benchmarkModel, options.threads, contextSize);
+  try {
+    const promptTokens = benchmarkModel.neverEndsEarly ? freshPrompt(8, 32_000) : sides.model.tokenize(options.demoPrompt, { addBos: true });
+    const runRaw = () => rawGenerate(sides.raw.model, sides.rawSequence, promptTokens, options.tokens);
+    const runMullama = () => mullamaGenerate(sides.context, promptTokens, options.tokens);
+    // Warm-up, and the honesty check: greedy on both sides must give the same text.
+    const [rawWarm, mullamaWarm] = [await runRaw(), await runMullama()];
+    if (rawWarm.text !== mullamaWarm.text) throw new Error(`${benchmarkModel.label}: the two sides generated different text`);
+    const results = await interleaved(options.repeats, {
+      raw: () => pooledTokensPerSecond(runRaw, options.generationsPerRepeat),
+      mullama: () => pooledTokensPerSecond(runMullama, options.generationsPerRepeat),
+    });
+    return { model: benchmarkModel, raw: spread(results.raw), mullama: spread(results.mullama), ratio: pairedRatios(results.mullama, results.raw) };
+  } finally {
+    await sides.dispose();
+  }
+}
+
+/**
+ * Prompt processing: time from the call to the first generated token for a fresh prompt
+ * (no cached prefix on either side), as prompt tokens per second.
+ */
+export async function benchmarkPrompt(benchmarkModel: BenchmarkModel, options: PromptOptions): Promise<SpeedRow> {
+  const contextSize = Math.min(benchmarkModel.contextLength, 2 * options.promptTokens);
+  const sides = await openBothSides(benchmarkModel, options.threads, contextSize);
+  try {
+    let prompt = freshPrompt(options.promptTokens, 32_000);
+    const tokensPerSecond = (firstTokenMs: number) => (options.promptTokens * 1000) / firstTokenMs;
+    await rawGenerate(sides.raw.model, sides.rawSequence, prompt, 1);
+    await mullamaGenerate(sides.context, prompt, 1);
+    // Both sides of a repeat get the same fresh prompt; the next repeat gets a new one.
+    let sidesRun = 0;
+    const nextPrompt = () => {
+      if (sidesRun++ % 2 === 0) prompt = freshPrompt(options.promptTokens, 32_000);
+      return prompt;
+    };
+    const results = await interleaved(options.repeats, {
+      raw: async () => tokensPerSecond((await rawGenerate(sides.raw.model, sides.rawSequence, nextPrompt(), 1)).firstTokenMs),
+      mullama: async () => tokensPerSecond((await mullamaGenerate(sides.context, nextPrompt(), 1)).firstTokenMs),
+    });
+    return { model: benchmarkModel, raw: spread(results.raw), mullama: spread(results.mullama), ratio: pairedRatios(results.mullama, results.raw) };
+  } finally {
+    await sides.dispose();
+  }
 }

@@ -1,30 +1,78 @@
 /**
- * `npm run bench [-- --quick]`: every benchmark, side by side with its baseline in the
- * same run, printed and written to docs/BENCHMARKS.md. Run it on an otherwise idle machine.
+ * `npm run bench [-- --quick] [-- --only=decode,threads]`: every benchmark, side by side
+ * with its baseline in the same run, printed and written to docs/BENCHMARKS.md. Run it
+ * on an otherwise idle machine: the report records the load average before and after.
+ *
+ * To add a section, write a BenchmarkSection (bench/section.ts) and put it in `sections`
+ * below, in the order its rows should appear.
  */
 import { writeFileSync } from "node:fs";
-import { defaultModelPath } from "../src/index.ts";
 import { defaultThreadCount } from "../src/index.ts";
-import { benchmarkDecode, decodeTable } from "./decode.ts";
-import { describeMachine } from "./machine.ts";
+import { table } from "./markdown.ts";
+import { describeMachine, loadAverage } from "./machine.ts";
+import { demoModel, randomModels } from "./models.ts";
+import { watchNeighbours } from "./neighbours.ts";
+import type { BenchmarkRun, BenchmarkSection, SummaryLine } from "./section.ts";
+import { decodeSection, promptSection } from "./sections/decodeSection.ts";
+import { defaultsSection } from "./sections/defaultsSection.ts";
+import { limitSection } from "./sections/limitSection.ts";
+import { memorySection } from "./sections/memorySection.ts";
+import { serverSection } from "./sections/serverSection.ts";
+import { startupSection } from "./sections/startupSection.ts";
+import { threadsSection } from "./sections/threadsSection.ts";
+
+const sections: BenchmarkSection[] = [decodeSection, promptSection, limitSection, threadsSection, serverSection, memorySection, startupSection, defaultsSection];
 
 const quick = process.argv.includes("--quick");
-const repeats = quick ? 3 : 7;
-const threads = defaultThreadCount();
-const tokens = 200;
+const only = process.argv.find((argument) => argument.startsWith("--only="))?.slice("--only=".length).split(",");
+const started = performance.now();
+const loadBefore = loadAverage();
 
-const sections: string[] = [];
-const decodeRows = [await benchmarkDecode(defaultModelPath, { repeats, tokens, threads, prompt: "And God said" })];
-sections.push(decodeTable(decodeRows, threads, tokens));
+const run: BenchmarkRun = {
+  quick,
+  repeats: quick ? 3 : 5,
+  threads: defaultThreadCount(),
+  demoModel: await demoModel(),
+  randomModels: await randomModels(),
+  shared: new Map(),
+};
 
+const markdownSections: string[] = [];
+const summary: SummaryLine[] = [];
+/** Average cores other processes kept busy, per section. */
+const neighbourUse: string[] = [];
+for (const section of sections) {
+  if (only !== undefined && !only.includes(section.name)) continue;
+  const sectionStarted = performance.now();
+  const neighbours = watchNeighbours();
+  const report = await section.run(run);
+  const seconds = (performance.now() - sectionStarted) / 1000;
+  const otherCores = neighbours();
+  process.stderr.write(`${section.name}: ${seconds.toFixed(1)} s, other processes used ${otherCores.toFixed(2)} cores\n`);
+  neighbourUse.push(`${section.name} ${otherCores.toFixed(2)}`);
+  markdownSections.push(report.markdown);
+  summary.push(...report.summary);
+}
+
+const verdict = (line: SummaryLine) => (line.met === undefined ? "" : line.met ? "met" : "**missed**");
 const report = [
   "# Benchmarks",
   "",
-  "Written by `npm run bench`" + (quick ? " (quick mode)" : "") + ` on ${new Date().toISOString().slice(0, 10)}.`,
+  `Written by \`npm run bench${quick ? " -- --quick" : ""}\`${only === undefined ? "" : ` (sections: ${only.join(", ")})`} on ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC in ${((performance.now() - started) / 1000).toFixed(0)} s.`,
   "",
   `Machine: ${describeMachine()}.`,
+  `Load average (1, 5, 15 min) before: ${loadBefore}; after: ${loadAverage()}. Figures taken with a 1-minute load above about 0.5 on this machine are disturbed by other work.`,
+  `Cores kept busy by other processes while each section ran (0.00 = undisturbed): ${neighbourUse.join(", ")}.`,
   "",
-  ...sections.flatMap((section) => [section, ""]),
+  "Every figure is a median (min-max) over repeats, against a baseline measured in the same process and minute, sides alternating. " +
+    "The random models are Llama-architecture GGUF files with random weights at realistic shapes, written on first use by `scripts/gguf/makeRandomModel.ts` into bench/models/ (not committed); " +
+    "greedy sampling can never pick their EOS token, so both sides always generate the full token count.",
+  "",
+  "## Summary",
+  "",
+  table(["row", "result", "target", ""], summary.map((line) => [line.row, line.result, line.target, verdict(line)])),
+  "",
+  ...markdownSections.flatMap((section) => [section, ""]),
 ].join("\n");
 process.stdout.write(report);
 writeFileSync(new URL("../docs/BENCHMARKS.md", import.meta.url), report);

@@ -1,5 +1,5 @@
 /**
- * The default thread count.
+ * Thread counts: the fixed default and the settings of the adaptive policy.
  *
  * llama.cpp's thread pool spin-waits: when its threads outnumber the cores that are
  * actually free, every decode waits for a descheduled thread and speed collapses by
@@ -8,15 +8,64 @@
  * few threads already reach most of the ceiling; leaving cores free keeps the event loop,
  * the HTTP server and the rest of the machine responsive.
  *
- * The rule: half of the logical cores (roughly the physical cores on machines with
- * hyper-threading), minus nothing else, at least 1 and at most 8.
+ * The fixed rule: half of the logical cores (roughly the physical cores on machines with
+ * hyper-threading), at least 1 and at most 8.
  *   2 cores -> 1 thread, 4 -> 2, 8 -> 4, 16 -> 8, 64 -> 8.
+ *
+ * The adaptive policy (threadPolicy.ts) uses that many threads for token by token
+ * decoding and every physical core (at most 16) for decodes of many tokens, within the
+ * cores other work leaves free. docs/PERFORMANCE.md records the measurements behind both.
  */
 import { availableParallelism } from "node:os";
+import type { AdaptiveThreadSettings } from "./threadPolicy.js";
 
 /** The most threads the default ever picks; more rarely helps decoding. */
 export const maxDefaultThreads = 8;
 
+/** The most threads the adaptive policy gives a decode of many tokens. */
+export const maxAdaptiveThreads = 16;
+
+/**
+ * Decodes of at least this many tokens count as "many" under the adaptive policy: a
+ * prompt chunk, or this many sequences generating together.
+ */
+export const adaptiveManyTokensFrom = 4;
+
+/** A context's thread setting: a fixed count, or "adaptive" (see threadPolicy.ts). */
+export type ThreadSetting = number | "adaptive";
+
+/**
+ * What a context uses when `threads` is not given: the adaptive policy, which matched or
+ * beat every fixed count on every workload measured and kept single-thread speed with a
+ * competing busy process (docs/PERFORMANCE.md, docs/BENCHMARKS.md row 4).
+ */
+export function defaultThreadSetting(): ThreadSetting {
+  return "adaptive";
+}
+
+/**
+ * A thread setting as the engine takes it: the count to create the context with and, for
+ * "adaptive", the policy to install on it. An adaptive context starts at the token by
+ * token count, so that it keeps a safe fixed count should the policy fail to install.
+ */
+export function engineThreadOptions(setting: ThreadSetting, mathCores: number): { threads: number; adaptive?: AdaptiveThreadSettings } {
+  if (setting !== "adaptive") return { threads: setting };
+  const adaptive = adaptiveThreadSettings(mathCores);
+  return { threads: adaptive.fewTokenThreads, adaptive };
+}
+
 export function defaultThreadCount(logicalCores: number = availableParallelism()): number {
   return Math.max(1, Math.min(maxDefaultThreads, Math.floor(logicalCores / 2)));
+}
+
+/**
+ * The adaptive policy's settings for a machine. `mathCores` is the engine's count of
+ * cores useful for math (the physical cores: `llama.cpuMathCores`).
+ */
+export function adaptiveThreadSettings(mathCores: number, logicalCores: number = availableParallelism()): AdaptiveThreadSettings {
+  return {
+    fewTokenThreads: defaultThreadCount(logicalCores),
+    manyTokenThreads: Math.max(1, Math.min(maxAdaptiveThreads, mathCores, logicalCores)),
+    manyTokensFrom: adaptiveManyTokensFrom,
+  };
 }
