@@ -26,6 +26,7 @@ export { createServer, serverDefaults } from "./server/index.js";
 export { RequestError } from "./server/httpErrors.js";
 export type { MullamaServer, ServerAddress, ServerOptions, ServerLoggerOptions, ServerPhase } from "./server/index.js";
 export { defaultThreadCount } from "./engine/threads.js";
+export type { ThreadSetting } from "./engine/threads.js";
 export type { GpuBackend } from "./engine/llama.js";
 export {
   MullamaError,

@@ -6,7 +6,8 @@
 import type { LlamaContext } from "node-llama-cpp";
 import { z } from "zod";
 import { ContextError, ContextOverflowError, GenerationError, InvalidArgumentError, TokenizationError } from "../errors.js";
-import { defaultThreadCount } from "../engine/threads.js";
+import { installAdaptiveThreads } from "../engine/threadPolicy.js";
+import { defaultThreadSetting, engineThreadOptions, type ThreadSetting } from "../engine/threads.js";
 import { GenerationProgress, runGeneration } from "../generation/generate.js";
 import type { GenerationResult, TokenEvent } from "../generation/events.js";
 import { resolveGenerationOptions, type GenerationOptions } from "../generation/options.js";
@@ -25,13 +26,18 @@ export interface ContextParams {
   contextSize?: number;
   /** Most tokens evaluated in one decode (prompt processing chunk). Defaults to min(contextSize, 512). */
   batchSize?: number;
-  /** CPU threads for decoding. Defaults to half the logical cores, 1 to 8 (see docs/PERFORMANCE.md). */
-  threads?: number;
+  /**
+   * CPU threads for decoding: a fixed count, or "adaptive" to choose per decode (half the
+   * logical cores for token by token generation, every physical core for prompts and
+   * batches, never more than other work leaves free). Defaults to "adaptive" (see
+   * docs/PERFORMANCE.md).
+   */
+  threads?: ThreadSetting;
   /** Parallel sequences: how many generations can run at once, batched together. Defaults to 1. */
   sequences?: number;
   /** Default sampling seed for generations that give none. Defaults to a random seed per generation. */
   seed?: number;
-  /** Use flash attention (faster on GPUs, needs model support). Defaults to false. */
+  /** Use the flash-attention kernels: measured 1.75x faster prompts and 1.24x faster decoding on a CPU (docs/PERFORMANCE.md). Defaults to true when the model supports it. */
   flashAttention?: boolean;
 }
 
@@ -52,7 +58,7 @@ export const maxDefaultBatchSize = 512;
 const contextParamsSchema = z.strictObject({
   contextSize: positiveInteger().optional(),
   batchSize: positiveInteger().optional(),
-  threads: positiveInteger().max(256, "must be at most 256").optional(),
+  threads: z.union([positiveInteger().max(256, "must be at most 256"), z.literal("adaptive")], { error: 'expected a positive integer or "adaptive"' }).optional(),
   sequences: positiveInteger().max(64, "must be at most 64").optional(),
   seed: nonNegativeInteger().max(0xffff_ffff, "must fit in 32 bits").optional(),
   flashAttention: z.boolean().optional(),
@@ -63,7 +69,7 @@ export class Context {
   /** Tokens of context per sequence. */
   readonly contextSize: number;
   readonly batchSize: number;
-  readonly threads: number;
+  readonly threads: ThreadSetting;
   readonly sequences: number;
   readonly seed: number | undefined;
   readonly #engineContext: LlamaContext;
@@ -93,16 +99,19 @@ export class Context {
     const engineModel = engineModelOf(model);
     const contextSize = options.contextSize ?? Math.min(model.metadata.trainContextSize || maxDefaultContextSize, maxDefaultContextSize);
     const batchSize = options.batchSize ?? Math.min(contextSize, maxDefaultBatchSize);
-    const threads = options.threads ?? defaultThreadCount();
+    const threads = options.threads ?? defaultThreadSetting();
+    const engineThreads = engineThreadOptions(threads, engineModel.llama.cpuMathCores);
     const sequences = options.sequences ?? 1;
     try {
       const engineContext = await engineModel.createContext({
         contextSize,
         batchSize,
         sequences,
-        threads,
-        flashAttention: options.flashAttention ?? false,
+        threads: engineThreads.threads,
+        flashAttention: options.flashAttention ?? engineModel.flashAttentionSupported,
       });
+      // Without the engine internals it needs, the context keeps its fixed token by token count.
+      if (engineThreads.adaptive !== undefined) installAdaptiveThreads(engineContext, engineThreads.adaptive);
       return new Context(model, engineContext, { contextSize, batchSize, threads, sequences, seed: options.seed });
     } catch (error) {
       throw new ContextError(`Cannot create a context of ${contextSize} tokens x ${sequences} sequences: ${describe(error)}`, { cause: error });

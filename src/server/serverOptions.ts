@@ -24,7 +24,7 @@ export interface ServerOptions {
   maxQueue?: number;
   /** Tokens of context for EACH sequence (memory grows with contextSize x parallel). Defaults to the model's training context, at most 4096. */
   contextSize?: number;
-  /** CPU threads for decoding. Defaults to half the logical cores, 1 to 8. */
+  /** Fixed CPU threads for decoding. Defaults to "adaptive": chosen per decode (see docs/PERFORMANCE.md). */
   threads?: number;
   /** Most tokens evaluated in one decode. Defaults to min(contextSize, 512). */
   batchSize?: number;

@@ -51,8 +51,9 @@ test("SIGTERM: the running stream finishes, the model is freed, the process exit
   for await (const event of events) rest.push(event);
   assert.match(stderr(), /SIGTERM received, shutting down/, "the signal arrived while the stream was running");
   assert.equal(rest.at(-1)!.event, "done");
-  // 900 tokens take about a second here: the stream ran on well after the signal, within the grace period.
-  assert.equal(JSON.parse(rest.at(-1)!.data!).stopReason, "maxTokens");
+  // Hundreds of tokens take a fraction of a second here: the stream ran on after the signal to
+  // its natural end (maxTokens, or the model's EOS past its training context), not cancelled.
+  assert.notEqual(JSON.parse(rest.at(-1)!.data!).stopReason, "abort");
   assert.ok(rest.filter((event) => event.event === "token").length > 100);
   const [code] = await exited;
   assert.equal(code, 0);

@@ -17,7 +17,7 @@ Options:
       --min-p <x>           (default: 0.05)    --repeat-penalty <x> (default: 1)
   -s, --seed <n>            sampling seed, for reproducible output (default: random)
       --stop <text>         stop string, repeatable
-      --threads <n>         CPU threads (default: half the cores, 1 to 8)
+      --threads <n>         fixed CPU threads (default: adaptive, per decode)
   -c, --context-size <n>    context size in tokens (default: model's, at most 4096)
       --gpu                 offload to a GPU when one is available (default: CPU only)
   -q, --quiet               do not print statistics to stderr

@@ -18,7 +18,7 @@ Options:
       --max-queue <n>        requests waiting beyond those; more get 503 + Retry-After
                              (default: ${serverDefaults.queuePerSequence} x parallel)
   -c, --context-size <n>     context tokens for EACH parallel request (default: model's, at most 4096)
-      --threads <n>          CPU threads (default: half the cores, 1 to 8)
+      --threads <n>          fixed CPU threads (default: adaptive, per decode)
       --api-key <key>        require this key (Authorization: Bearer, or X-Api-Key) on every
                              route but /health; MULLAMA_API_KEY works too and stays out of ps
       --cors-origin <origin> let browser pages from this origin call the server ("*" for any);
