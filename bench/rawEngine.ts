@@ -26,7 +26,8 @@ export interface RawSide {
  */
 export async function openRaw(modelPath: string, params: RawContextParams, sharedModel?: LlamaModel): Promise<RawSide> {
   const model = sharedModel ?? (await (await loadEngine(false)).loadModel({ modelPath, gpuLayers: 0 }));
-  const context = await model.createContext({ ...params, flashAttention: false });
+  // The same flash-attention setting as Context.create picks by default, so both sides run alike.
+  const context = await model.createContext({ ...params, flashAttention: model.flashAttentionSupported });
   return {
     model,
     context,

@@ -6,7 +6,7 @@ import { getLlama, LlamaLogLevel } from "node-llama-cpp";
 const [modelPath, prompt] = process.argv.slice(2);
 const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error, maxThreads: 0, progressLogs: false });
 const model = await llama.loadModel({ modelPath, gpuLayers: 0 });
-const context = await model.createContext({ contextSize: 256, batchSize: 256, threads: 1, sequences: 1, flashAttention: false });
+const context = await model.createContext({ contextSize: 256, batchSize: 256, threads: 1, sequences: 1, flashAttention: model.flashAttentionSupported });
 const tokens = [model.tokens.bos, ...model.tokenize(prompt)];
 for await (const token of context.getSequence().evaluate(tokens, { temperature: 0 })) {
   process.stdout.write(model.detokenize([token]));
