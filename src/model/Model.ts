@@ -3,11 +3,11 @@
  * number of contexts; dispose it (or `await using`) to free its native memory.
  */
 import type { LlamaModel, Token } from "node-llama-cpp";
-import { GgmlType, GgufFileType } from "node-llama-cpp";
 import { z } from "zod";
 import { DisposedError, ModelLoadError, TokenizationError, wrapEngineError } from "../errors.js";
 import { loadEngine, type GpuBackend } from "../engine/llama.js";
 import { readGgufHeader } from "../engine/gguf/ggufHeader.js";
+import { summarizeGgufHeader, type GgufModelSummary } from "../engine/gguf/ggufMetadata.js";
 import { parseArgument } from "../validation.js";
 import type { Context, ContextParams } from "../context/Context.js";
 import { createContextFor } from "../context/contextFactory.js";
@@ -70,9 +70,18 @@ export class Model {
   readonly #contexts = new Set<Context>();
   #disposed = false;
 
-  private constructor(path: string, engineModel: LlamaModel) {
+  private constructor(path: string, engineModel: LlamaModel, summary: GgufModelSummary) {
     this.path = path;
-    this.metadata = readMetadata(engineModel);
+    this.metadata = {
+      architecture: summary.architecture,
+      name: summary.name,
+      parameterCount: summary.parameterCount,
+      quantization: summary.quantization,
+      trainContextSize: engineModel.trainContextSize,
+      vocabularySize: summary.vocabularySize ?? 0,
+      chatTemplate: summary.chatTemplate,
+      sizeBytes: engineModel.size,
+    };
     engineModels.set(this, engineModel);
   }
 
@@ -85,7 +94,8 @@ export class Model {
       throw new ModelLoadError(String(path), "the model path must be a non-empty string");
     }
     const options = parseArgument(modelParamsSchema, params, "params");
-    await readGgufHeader(path);
+    // The header is checked here because the engine's own reader can abort the process.
+    const summary = summarizeGgufHeader(await readGgufHeader(path));
     const gpu = options.gpu ?? false;
     try {
       const engine = await loadEngine(gpu);
@@ -96,7 +106,7 @@ export class Model {
         ...(options.onLoadProgress === undefined ? {} : { onLoadProgress: options.onLoadProgress as (progress: number) => void }),
         ...(options.signal === undefined ? {} : { loadSignal: options.signal }),
       });
-      return new Model(path, engineModel);
+      return new Model(path, engineModel, summary);
     } catch (error) {
       throw wrapEngineError(error, (cause) => new ModelLoadError(path, options.signal?.aborted ? "the load was aborted" : `the engine failed to load it (${describe(cause)})`, { cause }));
     }
@@ -187,44 +197,6 @@ export class Model {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.dispose();
   }
-}
-
-function readMetadata(engineModel: LlamaModel): ModelMetadata {
-  const fileInfo = engineModel.fileInfo;
-  const metadata = fileInfo.metadata as Record<string, any>;
-  const fileType = metadata.general?.file_type as number | undefined;
-  const parameterCount = (fileInfo.tensorInfo ?? []).reduce(
-    (sum, tensor) => sum + tensor.dimensions.reduce<number>((product, dimension) => product * Number(dimension), 1),
-    0,
-  );
-  const tokens = metadata.tokenizer?.ggml?.tokens as unknown[] | undefined;
-  return {
-    architecture: String(metadata.general?.architecture ?? engineModel.architecture),
-    name: typeof metadata.general?.name === "string" ? metadata.general.name : undefined,
-    parameterCount,
-    quantization: fileType === undefined ? dominantTensorType(fileInfo.tensorInfo ?? []) : quantizationName(fileType),
-    trainContextSize: engineModel.trainContextSize,
-    vocabularySize: tokens?.length ?? Number(fileInfo.architectureMetadata?.vocab_size ?? 0),
-    chatTemplate: typeof metadata.tokenizer?.chat_template === "string" ? metadata.tokenizer.chat_template : undefined,
-    sizeBytes: engineModel.size,
-  };
-}
-
-function quantizationName(fileType: number): string | undefined {
-  const name = (GgufFileType as unknown as Record<number, string>)[fileType];
-  return name?.replace(/^(ALL|MOSTLY)_/, "");
-}
-
-/** Without `general.file_type`, the type holding most weights among the matrices names the quantization. */
-function dominantTensorType(tensors: readonly { dimensions: readonly (number | bigint)[]; ggmlType: number }[]): string | undefined {
-  const weightsByType = new Map<number, number>();
-  for (const tensor of tensors) {
-    if (tensor.dimensions.length < 2) continue;
-    const count = tensor.dimensions.reduce<number>((product, dimension) => product * Number(dimension), 1);
-    weightsByType.set(tensor.ggmlType, (weightsByType.get(tensor.ggmlType) ?? 0) + count);
-  }
-  const [type] = [...weightsByType.entries()].sort((a, b) => b[1] - a[1])[0] ?? [];
-  return type === undefined ? undefined : (GgmlType as unknown as Record<number, string>)[type];
 }
 
 export function describe(error: unknown): string {
