@@ -5,7 +5,7 @@
  */
 import type { LlamaContext } from "node-llama-cpp";
 import { z } from "zod";
-import { ContextError, ContextOverflowError, GenerationError, InvalidArgumentError, TokenizationError } from "../errors.js";
+import { ContextError, ContextOverflowError, GenerationError, InvalidArgumentError, SequenceUnavailableError, TokenizationError } from "../errors.js";
 import { installAdaptiveThreads } from "../engine/threadPolicy.js";
 import { defaultThreadSetting, engineThreadOptions, type ThreadSetting } from "../engine/threads.js";
 import { GenerationProgress, runGeneration } from "../generation/generate.js";
@@ -145,6 +145,9 @@ export class Context {
     if (promptTokens.length + maxTokens > this.contextSize || maxTokens < 1) {
       throw new ContextOverflowError(promptTokens.length, resolved.maxTokens ?? 1, this.contextSize);
     }
+    // Refused now, so a server can answer before it starts a response; the pool checks
+    // again when iteration starts, since a sequence can be taken in between.
+    if (!resolved.wait && !this.#pool.hasFreeSequence) throw new SequenceUnavailableError();
     const signal = resolved.signal === undefined ? this.#disposeController.signal : AbortSignal.any([resolved.signal, this.#disposeController.signal]);
     const progress = new GenerationProgress();
     const events = runGeneration(

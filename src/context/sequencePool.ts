@@ -45,6 +45,11 @@ export class SequencePool {
     return this.#size - this.#free.length;
   }
 
+  /** Whether an acquire now would get a sequence at once (one is free and nobody is ahead in line). */
+  get hasFreeSequence(): boolean {
+    return !this.#closed && this.#free.length > 0 && this.#waiters.length === 0;
+  }
+
   /** Callers waiting for a sequence. */
   get waiting(): number {
     return this.#waiters.length;

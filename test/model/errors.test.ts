@@ -74,6 +74,7 @@ test("with every sequence busy, wait: false fails at once; the default waits its
   await iterator.next();
   assert.equal(context.busySequences, 1);
   await assert.rejects(context.generate("The LORD", { ...greedy, maxTokens: 5, wait: false }), SequenceUnavailableError);
+  assert.throws(() => context.stream("The LORD", { wait: false }), SequenceUnavailableError, "refused before iteration starts");
   const waiting = context.generate("The LORD", { ...greedy, maxTokens: 5 });
   await new Promise((resolve) => setImmediate(resolve));
   assert.equal(context.waitingGenerations, 1);

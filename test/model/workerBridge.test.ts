@@ -242,14 +242,15 @@ function registerTests(): void {
       assert.equal((await done).outcome, "rejected");
     });
 
-    await t.test("an error raised while streaming arrives typed", async () => {
+    await t.test("a refusal while every sequence is busy arrives typed", async () => {
       // The first stream holds the only sequence (a window of 1 keeps it from finishing).
       const holder = await generate({ maxTokens: 200, temperature: 0 }, 1);
       const holding = holder.stream[Symbol.asyncIterator]();
       assert.equal((await holding.next()).value?.text, " unto");
       const refused = await generate({ maxTokens: 5, wait: false });
       await assert.rejects(refused.stream.text(), (error: unknown) => error instanceof SequenceUnavailableError && error.code === "SEQUENCE_UNAVAILABLE");
-      assert.equal((await refused.done).outcome, "failed");
+      // context.stream refuses at once (before any event), so the worker sends the error without a stream.
+      assert.equal((await refused.done).outcome, "rejected");
       await holding.return?.();
       assert.equal((await holder.stream.result).stopReason, "callback");
       assert.deepEqual(await holder.done, { outcome: "cancelled", busySequences: 0 });
