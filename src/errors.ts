@@ -135,6 +135,11 @@ export class ChannelClosedError extends MullamaError {
   }
 }
 
+/** The message of anything thrown, for wrapping it in a message of our own. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** Wraps anything thrown by the engine so no raw native error reaches a caller. */
 export function wrapEngineError<T extends MullamaError>(error: unknown, wrap: (cause: unknown) => T): MullamaError {
   return error instanceof MullamaError ? error : wrap(error);

@@ -18,3 +18,8 @@ export function numberFlag(name: string, value: string | undefined, { min = -Inf
   }
   return number;
 }
+
+/** The entries whose value is not undefined: flags that were not given fall back to the callee's defaults. */
+export function definedOnly<T extends object>(value: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
+}

@@ -5,13 +5,13 @@
  */
 import type { LlamaContext } from "node-llama-cpp";
 import { z } from "zod";
-import { ContextError, ContextOverflowError, GenerationError, InvalidArgumentError, SequenceUnavailableError, TokenizationError } from "../errors.js";
+import { ContextError, ContextOverflowError, GenerationError, InvalidArgumentError, SequenceUnavailableError, TokenizationError, errorMessage } from "../errors.js";
 import { installAdaptiveThreads } from "../engine/threadPolicy.js";
 import { defaultThreadSetting, engineThreadOptions, type ThreadSetting } from "../engine/threads.js";
 import { GenerationProgress, runGeneration } from "../generation/generate.js";
 import type { GenerationResult, TokenEvent } from "../generation/events.js";
 import { resolveGenerationOptions, type GenerationOptions } from "../generation/options.js";
-import { describe, engineModelOf, type Model } from "../model/Model.js";
+import { engineModelOf, type Model } from "../model/Model.js";
 import { TokenStream } from "../streaming/TokenStream.js";
 import { nonNegativeInteger, parseArgument, positiveInteger } from "../validation.js";
 import { SequencePool } from "./sequencePool.js";
@@ -114,7 +114,7 @@ export class Context {
       if (engineThreads.adaptive !== undefined) installAdaptiveThreads(engineContext, engineThreads.adaptive);
       return new Context(model, engineContext, { contextSize, batchSize, threads, sequences, seed: options.seed });
     } catch (error) {
-      throw new ContextError(`Cannot create a context of ${contextSize} tokens x ${sequences} sequences: ${describe(error)}`, { cause: error });
+      throw new ContextError(`Cannot create a context of ${contextSize} tokens x ${sequences} sequences: ${errorMessage(error)}`, { cause: error });
     }
   }
 
@@ -192,7 +192,7 @@ export class Context {
         // Await only what needs awaiting: a microtask per token is measurable on small models.
         verdict = returned instanceof Promise ? await returned : returned;
       } catch (error) {
-        throw new GenerationError(`The token callback threw: ${describe(error)}`, { cause: error });
+        throw new GenerationError(`The token callback threw: ${errorMessage(error)}`, { cause: error });
       }
       if (verdict === false) break;
     }

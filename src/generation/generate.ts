@@ -8,7 +8,7 @@
  * `finally` stops the engine's generator and returns the sequence to the pool.
  */
 import type { LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
-import { GenerationError, wrapEngineError } from "../errors.js";
+import { GenerationError, errorMessage, wrapEngineError } from "../errors.js";
 import type { SequencePool } from "../context/sequencePool.js";
 import { commonPrefixLength } from "../context/sequencePool.js";
 import type { GenerationResult, StopReason, TokenEvent } from "./events.js";
@@ -170,7 +170,7 @@ export async function* runGeneration(request: GenerationRequest, progress: Gener
     const tail = match.text + (match.stop === undefined ? stopMatcher.flush() : "");
     if (tail !== "") yield emit(tail);
   } catch (error) {
-    throw wrapEngineError(error, (cause) => new GenerationError(`Generation failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause }));
+    throw wrapEngineError(error, (cause) => new GenerationError(`Generation failed: ${errorMessage(cause)}`, { cause }));
   } finally {
     // Closed from outside while suspended: by the consumer, or by an abort (dispose).
     if (progress.stopReason === "callback" && signal.aborted) progress.stopReason = "abort";

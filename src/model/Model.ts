@@ -4,7 +4,7 @@
  */
 import type { LlamaModel, Token } from "node-llama-cpp";
 import { z } from "zod";
-import { DisposedError, ModelLoadError, TokenizationError, wrapEngineError } from "../errors.js";
+import { DisposedError, ModelLoadError, TokenizationError, errorMessage, wrapEngineError } from "../errors.js";
 import { loadEngine, type GpuBackend } from "../engine/llama.js";
 import { readGgufHeader } from "../engine/gguf/ggufHeader.js";
 import { summarizeGgufHeader, type GgufModelSummary } from "../engine/gguf/ggufMetadata.js";
@@ -108,7 +108,7 @@ export class Model {
       });
       return new Model(path, engineModel, summary);
     } catch (error) {
-      throw wrapEngineError(error, (cause) => new ModelLoadError(path, options.signal?.aborted ? "the load was aborted" : `the engine failed to load it (${describe(cause)})`, { cause }));
+      throw wrapEngineError(error, (cause) => new ModelLoadError(path, options.signal?.aborted ? "the load was aborted" : `the engine failed to load it (${errorMessage(cause)})`, { cause }));
     }
   }
 
@@ -144,7 +144,7 @@ export class Model {
       const bos = engineModel.tokens.bos;
       return options.addBos && bos !== null && engineModel.tokens.shouldPrependBosToken ? [bos, ...tokens] : tokens;
     } catch (error) {
-      throw new TokenizationError(`Cannot tokenize the text: ${describe(error)}`, { cause: error });
+      throw new TokenizationError(`Cannot tokenize the text: ${errorMessage(error)}`, { cause: error });
     }
   }
 
@@ -157,7 +157,7 @@ export class Model {
     try {
       return engineModelOf(this).detokenize(tokens as Token[], options.special ?? false);
     } catch (error) {
-      throw new TokenizationError(`Cannot detokenize: ${describe(error)}`, { cause: error });
+      throw new TokenizationError(`Cannot detokenize: ${errorMessage(error)}`, { cause: error });
     }
   }
 
@@ -197,8 +197,4 @@ export class Model {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.dispose();
   }
-}
-
-export function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

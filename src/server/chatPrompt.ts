@@ -12,8 +12,8 @@
  * with `\nUser:` and `\nSystem:` as stop strings so the model does not write the next turn.
  */
 import { jinjaTemplateRenderer, modelTemplateRenderer, type ChatTurn, type TemplateRenderer } from "../engine/chatTemplate.js";
-import { InvalidArgumentError } from "../errors.js";
-import { describe, engineModelOf, type Model } from "../model/Model.js";
+import { InvalidArgumentError, errorMessage } from "../errors.js";
+import { engineModelOf, type Model } from "../model/Model.js";
 
 /** One message of a chat request. */
 export type ChatMessage = ChatTurn;
@@ -49,7 +49,7 @@ export class ChatPromptRenderer {
       try {
         return new ChatPromptRenderer("custom-template", jinjaTemplateRenderer(template, engineModelOf(model)));
       } catch (error) {
-        throw new InvalidArgumentError("chatTemplate", `the chat template cannot be used: ${describe(error)}`, { cause: error });
+        throw new InvalidArgumentError("chatTemplate", `the chat template cannot be used: ${errorMessage(error)}`, { cause: error });
       }
     }
     if (model.metadata.chatTemplate === undefined) return new ChatPromptRenderer("transcript", undefined);

@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { Context } from "../../context/Context.js";
 import { Model } from "../../model/Model.js";
 import { defaultModelPath } from "../../model/defaultModel.js";
-import { integerFlag, numberFlag } from "../flags.js";
+import { definedOnly, integerFlag, numberFlag } from "../flags.js";
 
 export const runUsage = `Usage: mullama run [prompt] [options]
 
@@ -75,7 +75,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   try {
     const result = await context.generateStreaming(prompt, maxTokens, (text) => {
       process.stdout.write(text);
-    }, { ...withoutUndefined(options), signal: abort.signal });
+    }, { ...definedOnly(options), signal: abort.signal });
     process.stdout.write("\n");
     if (!values.quiet) {
       const { timings } = result;
@@ -87,10 +87,6 @@ export async function runCommand(argv: string[]): Promise<number> {
   } finally {
     process.off("SIGINT", onInterrupt);
   }
-}
-
-function withoutUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Partial<T>;
 }
 
 async function readStdin(): Promise<string> {

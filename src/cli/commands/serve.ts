@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util";
 import { createServer } from "../../server/createServer.js";
 import { serverDefaults } from "../../server/serverOptions.js";
-import { integerFlag } from "../flags.js";
+import { definedOnly, integerFlag } from "../flags.js";
 
 export const serveUsage = `Usage: mullama serve [options]
 
@@ -111,8 +111,4 @@ export async function serveCommand(argv: string[]): Promise<number> {
   await listening.catch(() => {});
   process.stderr.write("mullama: stopped\n");
   return 0;
-}
-
-function definedOnly<T extends object>(value: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
 }
