@@ -14,6 +14,7 @@ import { resolveGenerationOptions, type GenerationOptions } from "../generation/
 import { engineModelOf, type Model } from "../model/Model.js";
 import { TokenStream } from "../streaming/TokenStream.js";
 import { nonNegativeInteger, parseArgument, positiveInteger } from "../validation.js";
+import { AbortWait } from "./abortWait.js";
 import { SequencePool } from "./sequencePool.js";
 
 /** Options of {@link Context.create}. */
@@ -185,16 +186,24 @@ export class Context {
       throw new InvalidArgumentError("options.maxTokens", "pass maxTokens as the second argument of generateStreaming");
     }
     const stream = this.stream(prompt, { ...options, maxTokens });
-    for await (const event of stream) {
-      let verdict: boolean | void;
-      try {
-        const returned = onToken(event.text, event);
-        // Await only what needs awaiting: a microtask per token is measurable on small models.
-        verdict = returned instanceof Promise ? await returned : returned;
-      } catch (error) {
-        throw new GenerationError(`The token callback threw: ${errorMessage(error)}`, { cause: error });
+    // An abort or dispose must end the generation even while a callback's promise is
+    // pending: the wait is raced against them, and a promise that settles late is ignored.
+    const stopSignal = options?.signal === undefined ? this.#disposeController.signal : AbortSignal.any([options.signal, this.#disposeController.signal]);
+    const stopped = new AbortWait(stopSignal);
+    try {
+      for await (const event of stream) {
+        let verdict: boolean | void;
+        try {
+          const returned = onToken(event.text, event);
+          // Await only what needs awaiting: a microtask per token is measurable on small models.
+          verdict = returned instanceof Promise ? await stopped.race(returned) : returned;
+        } catch (error) {
+          throw new GenerationError(`The token callback threw: ${errorMessage(error)}`, { cause: error });
+        }
+        if (verdict === false || stopSignal.aborted) break;
       }
-      if (verdict === false) break;
+    } finally {
+      stopped.dispose();
     }
     return stream.result;
   }

@@ -7,9 +7,10 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { ApiKeyCheck } from "./auth.js";
 import { CorsPolicy } from "./cors.js";
-import { protocolOf, RequestError, toHttpError } from "./httpErrors.js";
+import { pathOf, protocolOf, RequestError, toHttpError } from "./httpErrors.js";
 import { logFailure } from "./requestLog.js";
 import type { ServerRuntime } from "./serverRuntime.js";
+import { parserErrorResponse, routingError, writeRawHttpError } from "./transportErrors.js";
 
 export function createHttpApp(runtime: ServerRuntime): { app: FastifyInstance; cors: CorsPolicy; apiKey: ApiKeyCheck | undefined } {
   const { settings, metrics } = runtime;
@@ -21,6 +22,15 @@ export function createHttpApp(runtime: ServerRuntime): { app: FastifyInstance; c
     // While closing, requests reach the routes, which answer 503 in their protocol's shape.
     return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true },
+    // Errors raised before routing get the same protocol-shaped answers as the routes' own.
+    frameworkErrors: (error, request, reply) => sendError(request, reply, routingError(error)),
+    clientErrorHandler: (error, socket) => {
+      // A reset connection has nobody left to answer.
+      if ((error as NodeJS.ErrnoException).code === "ECONNRESET" || socket.destroyed) return;
+      const response = parserErrorResponse(error);
+      app.log.warn({ status: response.status, code: response.code }, `request rejected: ${response.message}`);
+      writeRawHttpError(socket, response);
+    },
   });
   const cors = new CorsPolicy(settings.corsOrigins);
   const apiKey = settings.apiKey === undefined ? undefined : new ApiKeyCheck(settings.apiKey);
@@ -71,11 +81,6 @@ function parseJsonBody(body: string): unknown {
     if (error instanceof RequestError) throw error;
     throw new RequestError(400, "INVALID_JSON", `The request body is not valid JSON: ${(error as Error).message}`);
   }
-}
-
-export function pathOf(url: string): string {
-  const query = url.indexOf("?");
-  return query === -1 ? url : url.slice(0, query);
 }
 
 /**

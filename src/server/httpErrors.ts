@@ -12,6 +12,12 @@ import { MullamaError, type ServerErrorCode } from "../errors.js";
 /** Which wire format a route speaks; it decides the error body's shape. */
 export type Protocol = "openai" | "ollama" | "native";
 
+/** The path of a request URL, without its query string. */
+export function pathOf(url: string): string {
+  const query = url.indexOf("?");
+  return query === -1 ? url : url.slice(0, query);
+}
+
 export function protocolOf(url: string): Protocol {
   if (url === "/v1" || url.startsWith("/v1/")) return "openai";
   if (url === "/api" || url.startsWith("/api/")) return "ollama";

@@ -34,7 +34,7 @@ export interface ServerOptions {
   apiKey?: string;
   /** Origins allowed to call from a browser (CORS), or "*". Defaults to none: cross-origin browser calls are refused. */
   corsOrigin?: string | readonly string[];
-  /** Largest request body, in bytes. Defaults to 1 MiB. */
+  /** Largest request body, and largest WebSocket message (a bigger one closes that connection with code 1009), in bytes. Defaults to 1 MiB. */
   bodyLimit?: number;
   /** Idle time before an SSE keep-alive comment, in milliseconds. Defaults to 15000. */
   keepAliveIntervalMs?: number;

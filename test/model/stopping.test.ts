@@ -148,3 +148,48 @@ test("a stream closed before its first event settles its result and holds nothin
   await left[Symbol.asyncIterator]().return!();
   assert.equal((await left.result).tokenCount, 0);
 });
+
+test("an abort ends a generation whose callback's promise never settles", async () => {
+  const controller = new AbortController();
+  let calls = 0;
+  const pending = context.generateStreaming("And God said", 100, () => {
+    calls++;
+    setTimeout(() => controller.abort(), 5);
+    return new Promise<boolean>(() => {});
+  }, { ...greedy, signal: controller.signal });
+  const result = await pending;
+  assert.equal(calls, 1);
+  assert.equal(result.stopReason, "abort");
+  assert.equal(result.tokenCount, 1);
+  assert.equal(context.busySequences, 0);
+  // The sequence is free: the next generation runs.
+  assert.equal((await context.generate("And God said", { ...greedy, maxTokens: 3 })).tokenCount, 3);
+});
+
+test("a callback's promise that rejects after the abort is ignored", async () => {
+  const controller = new AbortController();
+  let rejectLate!: (error: Error) => void;
+  const result = await context.generateStreaming("And God said", 100, () => {
+    setTimeout(() => controller.abort(), 5);
+    return new Promise<boolean>((_resolve, reject) => (rejectLate = reject));
+  }, { ...greedy, signal: controller.signal });
+  assert.equal(result.stopReason, "abort");
+  rejectLate(new Error("too late"));
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(context.busySequences, 0);
+});
+
+test("dispose ends a generation whose callback's promise never settles", async () => {
+  const { model: ownModel, context: own } = await loadDemo({ sequences: 1 });
+  try {
+    const pending = own.generateStreaming("And God said", 100, () => {
+      setTimeout(() => void own.dispose(), 5);
+      return new Promise<boolean>(() => {});
+    }, greedy);
+    const result = await pending;
+    assert.equal(result.stopReason, "abort");
+    assert.equal(own.disposed, true);
+  } finally {
+    await ownModel.dispose();
+  }
+});

@@ -23,6 +23,7 @@ Options:
                              route but /health; MULLAMA_API_KEY works too and stays out of ps
       --cors-origin <origin> let browser pages from this origin call the server ("*" for any);
                              repeatable (default: none)
+      --body-limit <bytes>   largest request body and WebSocket message (default: ${serverDefaults.bodyLimit})
       --grace-period <s>     on SIGINT/SIGTERM, seconds running requests get to finish
                              before they are cancelled (default: ${serverDefaults.gracePeriodMs / 1000})
       --gpu                  offload to a GPU when one is available (default: CPU only)
@@ -44,6 +45,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       threads: { type: "string" },
       "api-key": { type: "string" },
       "cors-origin": { type: "string", multiple: true },
+      "body-limit": { type: "string" },
       "grace-period": { type: "string" },
       gpu: { type: "boolean" },
       quiet: { type: "boolean", short: "q" },
@@ -68,6 +70,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       threads: integerFlag("threads", values.threads),
       apiKey,
       corsOrigin: values["cors-origin"],
+      bodyLimit: integerFlag("body-limit", values["body-limit"], { max: 1024 * 1024 * 1024 }),
       gracePeriodMs: gracePeriodSeconds === undefined ? undefined : gracePeriodSeconds * 1000,
     }),
     gpu: values.gpu ? "auto" : false,

@@ -5,7 +5,7 @@
  * connection. A cancel ends its generation within a token with a `done` whose stopReason
  * is "abort"; a closed connection cancels all of its generations.
  */
-import { STATUS_CODES, type IncomingMessage } from "node:http";
+import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
@@ -13,8 +13,8 @@ import { z } from "zod";
 import { tokenStreamToWebSocketMessages, type ServerMessage } from "../../streaming/websocketMessages.js";
 import type { ApiKeyCheck } from "../auth.js";
 import type { CorsPolicy } from "../cors.js";
-import { RequestError, toHttpError } from "../httpErrors.js";
-import { pathOf } from "../httpApp.js";
+import { pathOf, RequestError, toHttpError } from "../httpErrors.js";
+import { handshakeError, writeRawHttpError } from "../transportErrors.js";
 import { formatPath } from "../requestBody.js";
 import { logFailure, logGeneration } from "../requestLog.js";
 import type { ServerRuntime } from "../serverRuntime.js";
@@ -49,7 +49,12 @@ export function registerWebSocketRoute(app: FastifyInstance, runtime: ServerRunt
   app.get("/ws", async () => {
     throw new RequestError(426, "UPGRADE_REQUIRED", "GET /ws is a WebSocket endpoint: connect with a WebSocket client");
   });
+  // Without this listener `ws` answers a bad handshake with a plain-text body of its own.
+  server.on("wsClientError", (error: Error, socket: Duplex) => refuseUpgrade(socket, handshakeError(error), runtime));
   app.server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Node takes its own error listener off an upgraded socket; a reset during the
+    // handshake must not become an unhandled 'error' (ws adds its own once it takes over).
+    socket.on("error", () => socket.destroy());
     const refusal = upgradeRefusal(request, runtime, cors, apiKey);
     if (refusal !== undefined) return refuseUpgrade(socket, refusal, runtime);
     server.handleUpgrade(request, socket, head, (webSocket) => {
@@ -79,6 +84,12 @@ function serveConnection(webSocket: WebSocket, runtime: ServerRuntime, log: Fast
   }, heartbeatIntervalMs);
   heartbeat.unref();
   webSocket.on("pong", () => (alive = true));
+  // A protocol violation (a frame over the limit, invalid UTF-8, an unmasked or unknown
+  // frame): `ws` has already closed this connection with the matching code (1009, 1007,
+  // 1002); without a listener the error would end the whole process.
+  webSocket.on("error", (error: Error & { code?: unknown }) => {
+    log.warn({ method: "WS", url: "/ws", code: error.code }, `WebSocket connection closed: ${error.message}`);
+  });
   webSocket.on("close", () => {
     clearInterval(heartbeat);
     runtime.webSocketConnections--;
@@ -171,9 +182,6 @@ function upgradeRefusal(request: IncomingMessage, runtime: ServerRuntime, cors: 
 /** Answers a refused upgrade with a plain HTTP response in the native error shape. */
 function refuseUpgrade(socket: Duplex, error: unknown, runtime: ServerRuntime): void {
   const response = toHttpError(error, "native");
-  const body = JSON.stringify(response.body);
-  const headers = { ...response.headers, "content-type": "application/json", "content-length": String(Buffer.byteLength(body)), connection: "close" };
-  const headerLines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join("");
-  socket.end(`HTTP/1.1 ${response.status} ${STATUS_CODES[response.status] ?? "Error"}\r\n${headerLines}\r\n${body}`);
+  writeRawHttpError(socket, response);
   runtime.metrics.requests.increment({ method: "GET", route: "/ws", status: String(response.status) });
 }
