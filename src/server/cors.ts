@@ -9,8 +9,11 @@
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
 
-const allowedMethods = "GET, POST, OPTIONS";
-const allowedHeaders = "Authorization, Content-Type, X-Api-Key";
+const allowedMethods = "GET, POST, DELETE, OPTIONS";
+/** Always allowed; an allowed origin may also send any other header its preflight asks for. */
+const baseAllowedHeaders = "Authorization, Content-Type, X-Api-Key";
+/** A header list as browsers send it in Access-Control-Request-Headers: HTTP tokens separated by commas. */
+const headerList = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:\s*,\s*[!#$%&'*+.^_`|~0-9A-Za-z-]+)*$/;
 /** How long browsers may cache a preflight answer, in seconds. */
 const preflightMaxAgeSeconds = 600;
 
@@ -32,7 +35,7 @@ export class CorsPolicy {
     reply.header("access-control-expose-headers", "Retry-After");
     if (request.method !== "OPTIONS" || request.headers["access-control-request-method"] === undefined) return false;
     reply.header("access-control-allow-methods", allowedMethods);
-    reply.header("access-control-allow-headers", allowedHeaders);
+    reply.header("access-control-allow-headers", requestedHeaders(request.headers["access-control-request-headers"]));
     reply.header("access-control-max-age", String(preflightMaxAgeSeconds));
     void reply.code(204).send();
     return true;
@@ -52,6 +55,17 @@ export class CorsPolicy {
   #allows(origin: string): boolean {
     return this.#anyOrigin || this.#origins.has(normalizeOrigin(origin));
   }
+}
+
+/**
+ * The headers to allow: the base ones plus whatever the preflight asks for (the official
+ * `openai` package sends `x-stainless-*` headers from a browser). The origin is already
+ * trusted, so its headers are; a malformed list gets only the base ones.
+ */
+function requestedHeaders(requested: string | string[] | undefined): string {
+  const list = Array.isArray(requested) ? requested.join(", ") : (requested ?? "").trim();
+  if (list === "" || list.length > 4096 || !headerList.test(list)) return baseAllowedHeaders;
+  return `${baseAllowedHeaders}, ${list}`;
 }
 
 /** Origins compare without a trailing slash and case-insensitively (scheme and host are). */

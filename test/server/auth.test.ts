@@ -84,6 +84,19 @@ test("CORS: the allowed origin gets headers and a preflight answer without a key
   assert.match(preflight.headers.get("access-control-allow-headers")!, /Authorization/);
   assert.match(preflight.headers.get("access-control-allow-methods")!, /POST/);
 
+  // The official openai package in a browser sends its own x-stainless-* headers: an allowed origin may send any header.
+  const stainless = await fetch(`${harness.url}/v1/chat/completions`, {
+    method: "OPTIONS",
+    headers: { origin: allowedOrigin, "access-control-request-method": "POST", "access-control-request-headers": "authorization,content-type,x-stainless-arch,x-stainless-os" },
+  });
+  assert.equal(stainless.status, 204);
+  assert.match(stainless.headers.get("access-control-allow-headers")!, /x-stainless-arch,x-stainless-os/);
+  const malformed = await fetch(`${harness.url}/v1/chat/completions`, {
+    method: "OPTIONS",
+    headers: { origin: allowedOrigin, "access-control-request-method": "POST", "access-control-request-headers": "x-ok, bad header" },
+  });
+  assert.equal(malformed.headers.get("access-control-allow-headers"), "Authorization, Content-Type, X-Api-Key");
+
   const allowed = await fetch(`${harness.url}/v1/models`, { headers: { origin: allowedOrigin, authorization: `Bearer ${apiKey}` } });
   assert.equal(allowed.headers.get("access-control-allow-origin"), allowedOrigin);
   assert.equal(allowed.headers.get("vary"), "Origin");

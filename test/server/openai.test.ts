@@ -98,6 +98,34 @@ describe("chat completions", () => {
     }
   });
 
+  test("fields that cannot change the answer are accepted; llama.cpp's sampling extras are honoured", async () => {
+    const messages = [{ role: "user" as const, content: "Who made the heaven?" }];
+    const plain = await client.chat.completions.create({ model, messages, max_tokens: 8, temperature: 0 });
+    const decorated = await client.chat.completions.create({
+      model,
+      messages,
+      max_tokens: 8,
+      temperature: 0,
+      store: false,
+      metadata: { app: "test" },
+      service_tier: "auto",
+      user: "someone",
+      modalities: ["text"],
+      reasoning_effort: "low",
+      stream_options: null,
+      // llama.cpp's extras, sent the way its users send them.
+      ...({ top_k: 1, min_p: 0, repeat_penalty: 1, cache_prompt: true } as object),
+    });
+    assert.equal(decorated.choices[0]!.message.content, plain.choices[0]!.message.content);
+    // top_k: 1 at a high temperature is still greedy: the sampler honoured it.
+    const sampledTopOne = await client.completions.create({ model, prompt: "And God said", max_tokens: 12, temperature: 2, seed: 7, ...({ top_k: 1 } as object) });
+    assert.equal(sampledTopOne.choices[0]!.text, await inProcess("And God said", 12));
+    await assert.rejects(
+      client.chat.completions.create({ model, messages, modalities: ["text", "audio"] }),
+      (error: InstanceType<typeof OpenAI.BadRequestError>) => error.status === 400 && /modalities/.test(error.message),
+    );
+  });
+
   test("a model the server does not serve is a 404 model_not_found", async () => {
     await assert.rejects(client.chat.completions.create({ model: "gpt-4", messages: [{ role: "user", content: "hi" }] }), (error: unknown) => {
       assert.ok(error instanceof OpenAI.NotFoundError);

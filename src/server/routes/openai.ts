@@ -136,6 +136,9 @@ function generationOptions(body: ChatCompletionRequest | CompletionRequest, maxT
     ...(maxTokens == null ? {} : { maxTokens }),
     ...(body.temperature == null ? {} : { temperature: body.temperature }),
     ...(body.top_p == null ? {} : { topP: body.top_p }),
+    ...(body.top_k == null ? {} : { topK: body.top_k }),
+    ...(body.min_p == null ? {} : { minP: body.min_p }),
+    ...(body.repeat_penalty == null ? {} : { repeatPenalty: body.repeat_penalty }),
     ...(body.seed == null ? {} : { seed: body.seed }),
     ...(stop.length === 0 ? {} : { stop }),
   };

@@ -1,6 +1,8 @@
 /**
- * Request bodies of the OpenAI-compatible routes. Supported fields are typed; fields of
- * the OpenAI API this server cannot honour (several choices, log probabilities, tools,
+ * Request bodies of the OpenAI-compatible routes. Supported fields are typed (with
+ * llama.cpp's `top_k`, `min_p`, `repeat_penalty` and `cache_prompt`); fields that cannot
+ * change the answer (`store`, `metadata`, `service_tier`, `user`...) are accepted and
+ * ignored; fields of the OpenAI API this server cannot honour (several choices, log probabilities, tools,
  * JSON mode, penalties) are accepted by the schema only to be refused with a 400 that
  * names them, instead of being silently ignored. Any other field is refused as unknown,
  * as OpenAI does. `null` means "not given", as OpenAI's clients send it.
@@ -21,9 +23,21 @@ const sampling = {
   seed: z.number().int("expected an integer").min(0, "must not be negative").max(0xffff_ffff, "must fit in 32 bits").nullish(),
   stop: z.union([stopString, z.array(stopString).max(maxStopStrings, `at most ${maxStopStrings} stop strings`)]).nullish(),
   stream: z.boolean().nullish(),
-  stream_options: z.strictObject({ include_usage: z.boolean().nullish() }).nullish(),
+  stream_options: z.strictObject({ include_usage: z.boolean().nullish(), include_obfuscation: z.boolean().nullish() }).nullish(),
   /** An end-user id, for the caller's own abuse tracking; accepted and logged, nothing else. */
   user: z.string().nullish(),
+  // llama.cpp's sampling extras, honoured.
+  top_k: z.number().int("expected an integer").min(0, "must not be negative").nullish(),
+  min_p: z.number().min(0, "must be between 0 and 1").max(1, "must be between 0 and 1").nullish(),
+  repeat_penalty: z.number().positive("must be positive").nullish(),
+  // Accepted and ignored: none of them can change the answer. `cache_prompt` (llama.cpp)
+  // is what this server always does; the rest are OpenAI's bookkeeping.
+  cache_prompt: z.boolean().nullish(),
+  store: z.boolean().nullish(),
+  metadata: z.record(z.string(), z.string()).nullish(),
+  service_tier: z.string().nullish(),
+  safety_identifier: z.string().nullish(),
+  prompt_cache_key: z.string().nullish(),
   // Refused unless they ask for what the server does anyway (checked by refuseUnsupported).
   n: z.unknown().optional(),
   logprobs: z.unknown().optional(),
@@ -45,6 +59,12 @@ export const chatCompletionRequestSchema = z.strictObject({
   ...sampling,
   messages: z.array(message).min(1, "must contain at least one message"),
   max_completion_tokens: sampling.max_tokens,
+  /** Only text comes out of this server; asking for audio is refused by the schema. */
+  modalities: z.array(z.literal("text", { error: 'only "text" output is supported' })).nullish(),
+  // Hints to OpenAI's reasoning models and its speculative decoding; accepted and ignored.
+  reasoning_effort: z.string().nullish(),
+  verbosity: z.string().nullish(),
+  prediction: z.looseObject({ type: z.string() }).nullish(),
   tools: z.unknown().optional(),
   tool_choice: z.unknown().optional(),
   functions: z.unknown().optional(),
