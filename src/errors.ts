@@ -15,6 +15,8 @@ export type MullamaErrorCode =
   | "SEQUENCE_UNAVAILABLE"
   | "DISPOSED"
   | "CHANNEL_CLOSED"
+  | "PULL_FAILED"
+  | "ABORTED"
   | ServerErrorCode;
 
 /** Codes of the errors the HTTP server raises about a request (see {@link RequestError}). */
@@ -92,10 +94,11 @@ export class ContextOverflowError extends MullamaError {
   readonly maxTokens: number;
   readonly contextSize: number;
 
-  constructor(promptTokens: number, maxTokens: number, contextSize: number) {
+  /** `message` replaces the default one, for inputs that generate nothing (an embedding input). */
+  constructor(promptTokens: number, maxTokens: number, contextSize: number, message?: string) {
     super(
       "CONTEXT_OVERFLOW",
-      `The prompt (${promptTokens} tokens) plus maxTokens (${maxTokens}) exceeds the context size (${contextSize} tokens)`,
+      message ?? `The prompt (${promptTokens} tokens) plus maxTokens (${maxTokens}) exceeds the context size (${contextSize} tokens)`,
     );
     this.promptTokens = promptTokens;
     this.maxTokens = maxTokens;
@@ -132,6 +135,53 @@ export class DisposedError extends MullamaError {
 export class ChannelClosedError extends MullamaError {
   constructor(message = "The channel is closed") {
     super("CHANNEL_CLOSED", message);
+  }
+}
+
+/** What went wrong in a pull, for callers that react differently (retry later, ask for a token, free space). */
+export type PullFailure = "not-found" | "unauthorized" | "network" | "server" | "corrupt" | "disk-full" | "storage";
+
+/**
+ * A model could not be pulled into the store. Nothing of it is left in the store; when
+ * `resumable` is true the bytes received so far are kept aside, and the same pull resumes
+ * from them.
+ */
+export class PullError extends MullamaError {
+  /** The reference that was pulled, as given. */
+  readonly reference: string;
+  readonly failure: PullFailure;
+  /** A short reason, for example `"the repository was not found (HTTP 404)"`. */
+  readonly reason: string;
+  /** The HTTP status that ended the pull, when one did. */
+  readonly httpStatus: number | undefined;
+  /** Whether the bytes received so far were kept, so that pulling again resumes. */
+  readonly resumable: boolean;
+
+  constructor(reference: string, failure: PullFailure, reason: string, options?: MullamaErrorOptions & { httpStatus?: number; resumable?: boolean }) {
+    super("PULL_FAILED", `Cannot pull "${reference}": ${reason}`, options);
+    this.reference = reference;
+    this.failure = failure;
+    this.reason = reason;
+    this.httpStatus = options?.httpStatus;
+    this.resumable = options?.resumable ?? false;
+  }
+}
+
+/** A name or reference that is not in the model store. */
+export class ModelNotFoundError extends MullamaError {
+  /** What was looked up, as given. */
+  readonly model: string;
+
+  constructor(model: string, message: string) {
+    super("MODEL_NOT_FOUND", message);
+    this.model = model;
+  }
+}
+
+/** An operation that has no partial result (a pull, an embedding) was cancelled through its AbortSignal. */
+export class AbortedError extends MullamaError {
+  constructor(what: string, options?: MullamaErrorOptions) {
+    super("ABORTED", `${what} was aborted`, options);
   }
 }
 

@@ -51,6 +51,12 @@ export interface ReadGgufHeaderOptions {
    * keep only their length. Defaults to none.
    */
   keepArrayElements?: readonly string[];
+  /**
+   * The file is a later part of a split set (`-00002-of-00003.gguf`), whose metadata,
+   * architecture included, lives in the first part: a missing `general.architecture` is
+   * then no fault (`architecture` is ""). Defaults to false.
+   */
+  splitContinuation?: boolean;
 }
 
 /**
@@ -64,7 +70,7 @@ export async function readGgufHeader(path: string, options: ReadGgufHeaderOption
     const { size } = await file.stat();
     if (size === 0) throw new ModelLoadError(path, "empty file");
     const reader = new GgufByteReader(file, size, path);
-    return await readHeader(reader, path, new Set(options.keepArrayElements ?? []));
+    return await readHeader(reader, path, new Set(options.keepArrayElements ?? []), options.splitContinuation ?? false);
   } finally {
     await file.close();
   }
@@ -91,7 +97,7 @@ function describeOpenError(error: unknown): string {
   return `cannot open the file (${code ?? String(error)})`;
 }
 
-async function readHeader(reader: GgufByteReader, path: string, keepElementsOf: ReadonlySet<string>): Promise<GgufHeader> {
+async function readHeader(reader: GgufByteReader, path: string, keepElementsOf: ReadonlySet<string>, splitContinuation: boolean): Promise<GgufHeader> {
   await checkMagic(reader);
   const version = await readVersion(reader);
   const tensorCount = await readCount(reader, "tensor", ggufHeaderLimits.maxTensorCount);
@@ -117,7 +123,8 @@ async function readHeader(reader: GgufByteReader, path: string, keepElementsOf: 
   const dataOffset = alignOffset(reader.position, alignment);
   const tensors = unplaced.map((tensor) => placeTensor(reader, tensor, dataOffset, alignment));
 
-  const architecture = checkArchitecture(reader, metadata.get("general.architecture"));
+  const declared = metadata.get("general.architecture");
+  const architecture = splitContinuation && declared === undefined ? "" : checkArchitecture(reader, declared);
   return { path, version, metadata, tensors, dataOffset, alignment, fileSize: reader.fileSize, architecture };
 }
 
