@@ -1,6 +1,12 @@
 /** mullama's public surface: an explicit list, nothing else is API. */
 export { Model } from "./model/Model.js";
 export type { ModelParams, ModelMetadata } from "./model/Model.js";
+export { ModelStore } from "./store/ModelStore.js";
+export type { StoredModel, StoredModelFile } from "./store/storedModel.js";
+export type { PullOptions } from "./pull/pullModel.js";
+export type { PullProgress } from "./pull/pullProgress.js";
+export { EmbeddingContext } from "./embedding/EmbeddingContext.js";
+export type { EmbeddingContextParams, EmbeddingInput, EmbedOptions } from "./embedding/EmbeddingContext.js";
 export { Context } from "./context/Context.js";
 export type { ContextParams, GenerateOptions, TokenCallback } from "./context/Context.js";
 export type { GenerationOptions } from "./generation/options.js";
@@ -41,6 +47,9 @@ export {
   SequenceUnavailableError,
   DisposedError,
   ChannelClosedError,
+  PullError,
+  AbortedError,
+  ModelNotFoundError,
 } from "./errors.js";
 export { toErrorInfo } from "./errors.js";
-export type { MullamaErrorCode, ServerErrorCode, ErrorInfo } from "./errors.js";
+export type { MullamaErrorCode, ServerErrorCode, ErrorInfo, PullFailure } from "./errors.js";

@@ -6,8 +6,13 @@ import { runCommand, runUsage } from "./commands/run.js";
 const usage = `Usage: mullama <command> [options]
 
 Commands:
-  run [prompt]   stream a completion to the terminal (default model: the bundled demo)
-  serve          start the HTTP server (OpenAI, Ollama, SSE and WebSocket APIs)
+  run [prompt]      stream a completion to the terminal (default model: the bundled demo)
+  serve             start the HTTP server (OpenAI, Ollama, SSE and WebSocket APIs)
+  pull <reference>  download a model into the store (hf:<user>/<repo>:<quant>, https://...)
+  list              the models in the store
+  show <model>      a model's architecture, parameters, quantization, context, license
+  rm <name>         remove a model from the store
+  embed [text...]   embedding vectors of texts
 
 Run "mullama <command> --help" for a command's options.
 `;
@@ -17,6 +22,11 @@ type Command = (argv: string[]) => Promise<number>;
 const commands: Record<string, () => Promise<Command>> = {
   run: async () => runCommand,
   serve: async () => (await import("./commands/serve.js")).serveCommand,
+  pull: async () => (await import("./commands/pull.js")).pullCommand,
+  list: async () => (await import("./commands/list.js")).listCommand,
+  show: async () => (await import("./commands/show.js")).showCommand,
+  rm: async () => (await import("./commands/rm.js")).rmCommand,
+  embed: async () => (await import("./commands/embed.js")).embedCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

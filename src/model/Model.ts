@@ -11,6 +11,11 @@ import { summarizeGgufHeader, type GgufModelSummary } from "../engine/gguf/ggufM
 import { parseArgument } from "../validation.js";
 import type { Context, ContextParams } from "../context/Context.js";
 import { createContextFor } from "../context/contextFactory.js";
+import type { EmbeddingContext, EmbeddingContextParams, EmbeddingInput, EmbedOptions } from "../embedding/EmbeddingContext.js";
+import { pullModel, type PullOptions } from "../pull/pullModel.js";
+import type { PullProgress } from "../pull/pullProgress.js";
+import type { StoredModel } from "../store/storedModel.js";
+import { resolveModelSource } from "./modelSource.js";
 
 /** Options of {@link Model.load}. */
 export interface ModelParams {
@@ -22,8 +27,16 @@ export interface ModelParams {
   useMmap?: boolean;
   /** Called with the load progress, from 0 to 1. */
   onLoadProgress?: (progress: number) => void;
-  /** Cancels the load; `Model.load` then rejects with ModelLoadError. */
+  /** Cancels the load (and a pull it started); `Model.load` then rejects with ModelLoadError (AbortedError during a pull). */
   signal?: AbortSignal;
+  /**
+   * When the model is a reference (`hf:user/repo:Q4_K_M`, an https:// URL) that is not in
+   * the store yet, pull it first. Defaults to false: such a load fails with an error that
+   * says how to pull it.
+   */
+  pull?: boolean;
+  /** Called with the progress of that pull. */
+  onPullProgress?: (progress: PullProgress) => void;
 }
 
 /** What the GGUF file says about the model. */
@@ -52,6 +65,8 @@ const modelParamsSchema = z.strictObject({
   useMmap: z.boolean().optional(),
   onLoadProgress: z.function().optional(),
   signal: z.custom<AbortSignal>((value) => value instanceof AbortSignal, { error: "expected an AbortSignal" }).optional(),
+  pull: z.boolean().optional(),
+  onPullProgress: z.function().optional(),
 });
 
 const engineModels = new WeakMap<Model, LlamaModel>();
@@ -67,7 +82,8 @@ export class Model {
   /** Absolute or relative path the model was loaded from. */
   readonly path: string;
   readonly metadata: ModelMetadata;
-  readonly #contexts = new Set<Context>();
+  readonly #contexts = new Set<{ dispose(): Promise<void> }>();
+  #embeddingContext: Promise<EmbeddingContext> | undefined;
   #disposed = false;
 
   private constructor(path: string, engineModel: LlamaModel, summary: GgufModelSummary) {
@@ -86,14 +102,21 @@ export class Model {
   }
 
   /**
-   * Loads a GGUF model. The file's header is validated before the engine opens it, so a
-   * missing, truncated or malformed file rejects with {@link ModelLoadError} (never a crash).
+   * Loads a GGUF model from a file path, or by store name or reference (`mullama list`
+   * shows the names; see {@link Model.pull}). The file's header is validated before the
+   * engine opens it, so a missing, truncated or malformed file rejects with
+   * {@link ModelLoadError} (never a crash).
    */
-  static async load(path: string, params: ModelParams = {}): Promise<Model> {
-    if (typeof path !== "string" || path.trim() === "") {
-      throw new ModelLoadError(String(path), "the model path must be a non-empty string");
+  static async load(pathOrName: string, params: ModelParams = {}): Promise<Model> {
+    if (typeof pathOrName !== "string" || pathOrName.trim() === "") {
+      throw new ModelLoadError(String(pathOrName), "the model path must be a non-empty string");
     }
     const options = parseArgument(modelParamsSchema, params, "params");
+    const { path } = await resolveModelSource(pathOrName, {
+      pull: options.pull ?? false,
+      onPullProgress: options.onPullProgress as ((progress: PullProgress) => void) | undefined,
+      signal: options.signal,
+    });
     // The header is checked here because the engine's own reader can abort the process.
     const summary = summarizeGgufHeader(await readGgufHeader(path));
     const gpu = options.gpu ?? false;
@@ -110,6 +133,17 @@ export class Model {
     } catch (error) {
       throw wrapEngineError(error, (cause) => new ModelLoadError(path, options.signal?.aborted ? "the load was aborted" : `the engine failed to load it (${errorMessage(cause)})`, { cause }));
     }
+  }
+
+  /**
+   * Downloads a model into the store (resuming, verified, atomic: see docs/MODELS.md) and
+   * resolves to what was stored; a model already there and unchanged is not downloaded
+   * again. References: `hf:<user>/<repo>:<quant>`, `hf:<user>/<repo>` (Q4_K_M, else the
+   * nearest the repository has), `hf:<user>/<repo>/<file>.gguf`, `hf.co/<user>/<repo>:<quant>`,
+   * `https://.../<file>.gguf`. Failures are {@link PullError}s; an abort is an AbortedError.
+   */
+  static pull(reference: string, options: PullOptions = {}): Promise<StoredModel> {
+    return pullModel(reference, options);
   }
 
   get disposed(): boolean {
@@ -178,8 +212,31 @@ export class Model {
     return createContextFor(this, params);
   }
 
+  /**
+   * Embeds text: one L2-normalized vector per input (a string, token ids, or an array of
+   * them). Uses an embedding context this model creates on first use with default
+   * parameters and keeps until it is disposed; create one with
+   * {@link createEmbeddingContext} to choose its size or to free it earlier.
+   */
+  embed(input: EmbeddingInput, options?: EmbedOptions): Promise<number[]>;
+  embed(inputs: readonly EmbeddingInput[], options?: EmbedOptions): Promise<number[][]>;
+  async embed(input: EmbeddingInput | readonly EmbeddingInput[], options: EmbedOptions = {}): Promise<number[] | number[][]> {
+    if (this.#disposed) throw new DisposedError("Model");
+    this.#embeddingContext ??= this.createEmbeddingContext().catch((error: unknown) => {
+      this.#embeddingContext = undefined;
+      throw error;
+    });
+    return (await this.#embeddingContext).embed(input as EmbeddingInput[], options);
+  }
+
+  /** Creates an embedding context on this model; dispose it when done (the model's dispose() does too). */
+  async createEmbeddingContext(params: EmbeddingContextParams = {}): Promise<EmbeddingContext> {
+    const { EmbeddingContext } = await import("../embedding/EmbeddingContext.js");
+    return EmbeddingContext.create(this, params);
+  }
+
   /** @internal Contexts register themselves so that disposing the model disposes them first. */
-  trackContext(context: Context): () => void {
+  trackContext(context: { dispose(): Promise<void> }): () => void {
     this.#contexts.add(context);
     return () => this.#contexts.delete(context);
   }

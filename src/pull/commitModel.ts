@@ -31,7 +31,7 @@ export async function checkDownloadedModel(reference: string, files: readonly Do
     const summary = summarizeGgufHeader(first);
     let parameterCount = summary.parameterCount;
     const splitCount = getMetadataNumber(first, "split.count");
-    if (files.length > 1 && splitCount !== files.length) throw new ModelLoadError(files[0]!.name, `the first part says the set has ${splitCount ?? "no"} parts, not ${files.length}`);
+    if ((splitCount ?? 1) !== files.length) throw new ModelLoadError(files[0]!.name, `the first part says the set has ${splitCount ?? "no"} parts, not ${files.length}`);
     for (const file of files.slice(1)) {
       const header = await readGgufHeader(file.partPath, { splitContinuation: true });
       parameterCount += header.tensors.reduce((sum, tensor) => sum + tensor.elementCount, 0);

@@ -38,7 +38,8 @@ export class ModelStore {
       throw error;
     }
     const models = await Promise.all(entries.filter((entry) => !entry.startsWith(".")).map((entry) => readStoredModel(join(this.directory, entry))));
-    return models.filter((model) => model !== undefined).sort((first, second) => first.name.localeCompare(second.name));
+    // Code-point order: the same on every machine, whatever its locale.
+    return models.filter((model) => model !== undefined).sort((first, second) => (first.name < second.name ? -1 : first.name > second.name ? 1 : 0));
   }
 
   /**
@@ -53,9 +54,12 @@ export class ModelStore {
     if (name !== undefined) return this.#read(name);
     if (reference.kind !== "hugging-face") return undefined;
     const prefix = huggingFaceRepositoryName(reference.user, reference.repository);
-    const candidates = (await this.list()).filter((model) => model.name.startsWith(`${prefix}:`) || model.name.startsWith(`${prefix}/`));
-    const preferred = preferredQuantization(candidates.map((model) => model.quantization).filter((quantization) => quantization !== undefined));
-    return candidates.find((model) => model.quantization === preferred) ?? candidates[0];
+    // Tagged names (`:Q4_K_M`, as the pull chose by file name) before file names; the header's quantization for those.
+    const models = await this.list();
+    const candidates = [...models.filter((model) => model.name.startsWith(`${prefix}:`)), ...models.filter((model) => model.name.startsWith(`${prefix}/`))];
+    const quantizationOf = (model: StoredModel) => (model.name.startsWith(`${prefix}:`) ? model.name.slice(prefix.length + 1) : model.quantization);
+    const preferred = preferredQuantization(candidates.map(quantizationOf).filter((quantization) => quantization !== undefined));
+    return candidates.find((model) => quantizationOf(model) === preferred) ?? candidates[0];
   }
 
   /** Like {@link find}, but a missing model is a ModelNotFoundError that says how to get it. */

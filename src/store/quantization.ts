@@ -31,14 +31,14 @@ export function quantizationOfFileName(path: string): string | undefined {
 
 /**
  * Whether a file's name carries the tag a reference gave (`:Q4_K_M`, `:UD-Q4_K_XL`):
- * its stem ends with the tag, after a separator, in any case.
+ * its stem ends with the tag, after a "-" or "." (not "_", which quantization names contain), in any case.
  */
 export function fileMatchesTag(path: string, tag: string): boolean {
   const stem = ggufStem(path).toUpperCase();
   const wanted = tag.toUpperCase();
   if (!stem.endsWith(wanted)) return false;
   const before = stem.length - wanted.length - 1;
-  return before < 0 || "-._/".includes(stem[before]!);
+  return before < 0 || "-./".includes(stem[before]!);
 }
 
 /**

@@ -2,15 +2,16 @@
 import { parseArgs } from "node:util";
 import { Context } from "../../context/Context.js";
 import { Model } from "../../model/Model.js";
-import { defaultModelPath } from "../../model/defaultModel.js";
 import { definedOnly, integerFlag, numberFlag } from "../flags.js";
+import { modelOptionHelp, resolveModelOption } from "../modelOption.js";
+import { readStdin } from "../stdin.js";
 
 export const runUsage = `Usage: mullama run [prompt] [options]
 
 Streams a completion of the prompt to standard output (the prompt may also come on stdin).
 
 Options:
-  -m, --model <path>        GGUF model file (default: the bundled demo model)
+${modelOptionHelp(28)}
   -n, --max-tokens <n>      most tokens to generate (default: 200)
   -t, --temperature <x>     sampling temperature, 0 for greedy (default: 0.8)
       --top-k <n>           (default: 40)      --top-p <x>  (default: 0.95)
@@ -30,6 +31,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     strict: true,
     options: {
       model: { type: "string", short: "m" },
+      pull: { type: "boolean" },
       "max-tokens": { type: "string", short: "n" },
       temperature: { type: "string", short: "t" },
       "top-k": { type: "string" },
@@ -49,7 +51,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.stdout.write(runUsage);
     return 0;
   }
-  const prompt = positionals.length > 0 ? positionals.join(" ") : await readStdin();
+  const prompt = positionals.length > 0 ? positionals.join(" ") : (await readStdin()).trimEnd();
   const maxTokens = integerFlag("max-tokens", values["max-tokens"]) ?? 200;
   const options = {
     temperature: numberFlag("temperature", values.temperature, { min: 0 }),
@@ -63,7 +65,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   const threads = integerFlag("threads", values.threads);
   const contextSize = integerFlag("context-size", values["context-size"]);
 
-  await using model = await Model.load(values.model ?? defaultModelPath, { gpu: values.gpu ? "auto" : false });
+  const { path } = await resolveModelOption(values.model, values.pull);
+  await using model = await Model.load(path, { gpu: values.gpu ? "auto" : false });
   await using context = await Context.create(model, {
     ...(contextSize === undefined ? {} : { contextSize }),
     ...(threads === undefined ? {} : { threads }),
@@ -87,11 +90,4 @@ export async function runCommand(argv: string[]): Promise<number> {
   } finally {
     process.off("SIGINT", onInterrupt);
   }
-}
-
-async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY) return "";
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8").trimEnd();
 }

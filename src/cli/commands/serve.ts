@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { createServer } from "../../server/createServer.js";
 import { serverDefaults } from "../../server/serverOptions.js";
 import { definedOnly, integerFlag } from "../flags.js";
+import { modelOptionHelp, resolveModelOption } from "../modelOption.js";
 
 export const serveUsage = `Usage: mullama serve [options]
 
@@ -10,8 +11,9 @@ Serves one model over HTTP: OpenAI-compatible /v1/*, Ollama-compatible /api/*,
 SSE on POST /generate, WebSocket on /ws, /health and /metrics. See docs/SERVER.md.
 
 Options:
-  -m, --model <path>         GGUF model file (default: the bundled demo model)
-      --model-name <name>    name clients use in "model" fields (default: file name without .gguf)
+${modelOptionHelp(29)}
+      --model-name <name>    name clients use in "model" fields (default: the store name, or
+                             the file name without .gguf)
       --host <address>       address to bind (default: ${serverDefaults.host}, loopback only)
   -p, --port <n>             TCP port, 0 for any free one (default: ${serverDefaults.port})
       --parallel <n>         requests generating at once, batched on one context (default: ${serverDefaults.parallel})
@@ -36,6 +38,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     strict: true,
     options: {
       model: { type: "string", short: "m" },
+      pull: { type: "boolean" },
       "model-name": { type: "string" },
       host: { type: "string" },
       port: { type: "string", short: "p" },
@@ -58,10 +61,12 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   const gracePeriodSeconds = integerFlag("grace-period", values["grace-period"], { min: 0, max: 3600 });
   const apiKey = values["api-key"] ?? (process.env.MULLAMA_API_KEY || undefined);
+  // A store name or reference becomes its file here; the server is given a path.
+  const model = values.model === undefined ? undefined : await resolveModelOption(values.model, values.pull);
   const server = createServer({
     ...definedOnly({
-      model: values.model,
-      modelName: values["model-name"],
+      model: model?.path,
+      modelName: values["model-name"] ?? model?.name,
       host: values.host,
       port: integerFlag("port", values.port, { min: 0, max: 65_535 }),
       parallel: integerFlag("parallel", values.parallel, { max: 64 }),
