@@ -115,10 +115,9 @@ async function downloadOnce(file: PlannedFile, partial: PartialFile, settings: D
       throw fail("corrupt", `the server announced ${announced.size} bytes but sends ${contentSize}`);
     }
     const size = announced.size ?? contentSize;
-    const identity: PartialIdentity = { ...announced, size };
-    if (start === 0) await partial.begin(identity);
-    else settings.onEvent({ type: "resume", fromBytes: start });
     if (size !== undefined) await ensureSpace(dirname(partial.path), size - start, fail);
+    if (start === 0) await partial.begin({ ...announced, size });
+    else settings.onEvent({ type: "resume", fromBytes: start });
 
     const hash = start > 0 ? await partial.hashSoFar() : createHash("sha256");
     let received = start;
@@ -207,7 +206,8 @@ function describeStatus(status: number, settings: DownloadSettings): string {
 }
 
 async function ensureSpace(directory: string, needed: number, fail: Fail): Promise<void> {
-  const stats = await statfs(directory).catch(() => undefined);
+  // The model's partial directory appears with its first file; its parent (the lock's) exists.
+  const stats = await statfs(directory).catch(() => statfs(dirname(directory))).catch(() => undefined);
   if (stats === undefined) return;
   const available = stats.bavail * stats.bsize;
   if (available < needed) throw fail("disk-full", `the disk has ${available} bytes free, the download needs ${needed} more; free some space and pull again`, { resumable: true });

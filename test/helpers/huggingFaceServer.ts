@@ -59,6 +59,8 @@ export interface HuggingFaceHub {
   /** Entries per page of the file list; undefined sends one page. */
   pageSize: number | undefined;
   readonly repositories: Map<string, HubRepository>;
+  /** Files the content host serves at `/files/<name>` as a plain web server would: an ETag that is not a hash, no X-Linked headers. */
+  readonly plainFiles: Map<string, Buffer>;
   close(): Promise<void>;
 }
 
@@ -81,6 +83,7 @@ export async function startHuggingFaceHub(repositories: Record<string, HubReposi
     faults: {},
     pageSize: undefined,
     repositories: repositoryMap,
+    plainFiles: new Map(),
     async close() {
       content.closeAllConnections();
       api.closeAllConnections();
@@ -146,9 +149,12 @@ function serveHub(hub: HuggingFaceHub, bySha: Map<string, Buffer>, contentOrigin
 
 function serveContent(hub: HuggingFaceHub, bySha: Map<string, Buffer>, request: IncomingMessage, response: ServerResponse): void {
   record(hub, "content", request);
-  const digest = /^\/blobs\/([0-9a-f]{64})$/.exec(new URL(request.url ?? "/", "http://content").pathname)?.[1];
-  const data = digest === undefined ? undefined : bySha.get(digest);
+  const pathname = new URL(request.url ?? "/", "http://content").pathname;
+  const digest = /^\/blobs\/([0-9a-f]{64})$/.exec(pathname)?.[1];
+  const plain = pathname.startsWith("/files/") ? hub.plainFiles.get(decodeURIComponent(pathname.slice("/files/".length))) : undefined;
+  const data = plain ?? (digest === undefined ? undefined : bySha.get(digest));
   if (data === undefined) return sendJson(response, 404, { error: "Not found" });
+  const etag = plain === undefined ? digest! : createHash("sha1").update(data).digest("hex");
   const { faults } = hub;
   let start = 0;
   const range = faults.ignoreRange ? null : /^bytes=(\d+)-$/.exec(request.headers.range ?? "");
@@ -162,7 +168,7 @@ function serveContent(hub: HuggingFaceHub, bySha: Map<string, Buffer>, request: 
     response.statusCode = 206;
     response.setHeader("Content-Range", `bytes ${start}-${data.length - 1}/${data.length}`);
   }
-  response.setHeader("ETag", `"${digest}"`);
+  response.setHeader("ETag", `"${etag}"`);
   response.setHeader("Accept-Ranges", "bytes");
   response.setHeader("Content-Type", "application/octet-stream");
   if (!faults.hideSize) response.setHeader("Content-Length", String(data.length - start));

@@ -122,7 +122,7 @@ test("a connection cut mid-file resumes with Range and the file is still exact",
   await freshStore(hub);
   hub.faults.cut = { afterBytes: 700_000, times: 1 };
   const events: PullProgress[] = [];
-  const model = await Model.pull("hf:test/kjv-tiny-GGUF:Q8_0", { onProgress: (event) => events.push(event) }, );
+  const model = await Model.pull("hf:test/kjv-tiny-GGUF:Q8_0", { onProgress: (event) => events.push(event) });
   const ranges = contentRequests().map((request) => request.range);
   assert.equal(ranges.length, 2);
   assert.equal(ranges[0], undefined);
@@ -220,17 +220,51 @@ test("an abort stops the pull with AbortedError, keeps the bytes, and the next p
   assert.ok(events.some((event) => event.status === "resuming" && event.fromBytes > 300_000));
 });
 
-test("a plain URL (http:// on loopback) pulls by its own name; bad references and options are InvalidArgumentErrors", async () => {
+test("a plain URL (http:// on loopback): its own name, size and ETag guard the resume, the ETag tells whether it changed", async () => {
+  const directory = await freshStore(hub);
+  hub.plainFiles.set("kjv-tiny-q8_0.gguf", demoBytes);
+  const url = `${hub.contentOrigin}/files/kjv-tiny-q8_0.gguf`;
+  hub.faults.cut = { afterBytes: 600_000, times: 1 };
+  const events: PullProgress[] = [];
+  const model = await Model.pull(url, { onProgress: (event) => events.push(event) });
+  assert.equal(model.name, `${new URL(url).host}/files/kjv-tiny-q8_0.gguf`);
+  assert.equal(model.files[0]!.sha256, demoSha256, "computed while downloading, though no server announced it");
+  assert.ok(events.some((event) => event.status === "resuming"));
+  assert.deepEqual(await readFile(model.path), demoBytes);
+
+  hub.requests.length = 0;
+  const events2: PullProgress[] = [];
+  await Model.pull(url, { onProgress: (event) => events2.push(event) });
+  assert.ok(events2.some((event) => event.status === "up-to-date"), "same size and ETag: nothing downloaded");
+
+  // Changed on the server: the ETag differs, so it is downloaded again and replaces the old one.
+  const changed = Buffer.from(demoBytes);
+  changed[changed.length - 1] ^= 0xff;
+  hub.plainFiles.set("kjv-tiny-q8_0.gguf", changed);
+  const replaced = await Model.pull(url);
+  assert.deepEqual(await readFile(replaced.path), changed);
+  assert.deepEqual((await new ModelStore().list()).map((stored) => stored.name), [model.name]);
+  assert.deepEqual(await partialFiles(directory), []);
+});
+
+test("bytes kept from an interrupted pull of a file that has changed on the server since are dropped, not resumed", async () => {
   await freshStore(hub);
-  await Model.pull("hf:test/kjv-tiny-GGUF:Q8_0");
-  const url = `${hub.contentOrigin}/blobs/${demoSha256}`;
-  // The content host serves by hash; give it a .gguf name through the hub's resolve path instead.
-  const plain = `${hub.endpoint}/test/kjv-tiny-GGUF/resolve/main/kjv-tiny-q8_0.gguf`;
-  const model = await Model.pull(plain);
-  assert.equal(model.name, `${new URL(plain).host}/test/kjv-tiny-GGUF/resolve/main/kjv-tiny-q8_0.gguf`);
-  assert.equal(model.files[0]!.sha256, demoSha256);
-  assert.ok(url);
-  await assert.rejects(Model.pull("http://example.com/model.gguf"), InvalidArgumentError);
+  hub.faults.cut = { afterBytes: 500_000, times: 1 };
+  await assert.rejects(Model.pull("hf:test/kjv-tiny-GGUF:Q8_0", { retries: 0 }), PullError);
+  const changed = Buffer.from(demoBytes);
+  changed[changed.length - 1] ^= 0xff;
+  hub.faults = { replaceContent: changed };
+  const events: PullProgress[] = [];
+  const model = await Model.pull("hf:test/kjv-tiny-GGUF:Q8_0", { onProgress: (event) => events.push(event) });
+  assert.ok(!events.some((event) => event.status === "resuming"));
+  assert.deepEqual(await readFile(model.path), changed);
+  assert.equal(model.files[0]!.sha256, createHash("sha256").update(changed).digest("hex"));
+});
+
+test("bad references and options are InvalidArgumentErrors", async () => {
+  await freshStore(hub);
+  await assert.rejects(Model.pull("http://example.com/model.gguf"), (error: unknown) => error instanceof InvalidArgumentError && /only for loopback/.test(error.message));
   await assert.rejects(Model.pull("models/x.gguf"), (error: unknown) => error instanceof InvalidArgumentError && /not a model reference/.test(error.message));
   await assert.rejects(Model.pull("hf:test/kjv-tiny-GGUF:Q8_0", { retries: -1 }), (error: unknown) => error instanceof InvalidArgumentError && error.argument === "options.retries");
+  await assert.rejects(Model.pull("hf:test/kjv-tiny-GGUF:Q8_0", { onProgress: "yes" } as never), (error: unknown) => error instanceof InvalidArgumentError && error.argument === "options.onProgress");
 });
