@@ -161,3 +161,23 @@ test("embed prints one normalized vector per text; --json adds the model, dimens
   const empty = await run(["embed", ""]);
   assert.equal(empty.code, 2);
 });
+
+test("serve -m <store name> serves the stored model under its store name", async () => {
+  await freshStore(hub);
+  assert.equal((await run(["pull", "hf:test/kjv-tiny-GGUF:Q8_0"])).code, 0);
+  const server = mullama(["serve", "-m", "hf:test/kjv-tiny-GGUF", "--port", "0", "--threads", "1", "--quiet"]);
+  try {
+    let url: string | undefined;
+    const deadline = Date.now() + 30_000;
+    while (url === undefined) {
+      url = /serving (http:\/\/\S+)/.exec(server.output().stderr)?.[1];
+      assert.ok(Date.now() < deadline, `the server did not start: ${server.output().stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const models = (await (await fetch(`${url}/v1/models`)).json()) as { data: { id: string }[] };
+    assert.deepEqual(models.data.map((model) => model.id), ["hf.co/test/kjv-tiny-GGUF:Q8_0"]);
+  } finally {
+    server.child.kill("SIGTERM");
+    await server.done;
+  }
+});

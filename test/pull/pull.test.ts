@@ -3,7 +3,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { createHash } from "node:crypto";
-import { AbortedError, InvalidArgumentError, Model, ModelStore, PullError, type PullProgress } from "../../src/index.ts";
+import { AbortedError, InvalidArgumentError, Model, ModelLoadError, ModelNotFoundError, ModelStore, PullError, type PullProgress } from "../../src/index.ts";
 import type { HuggingFaceHub } from "../helpers/huggingFaceServer.ts";
 import { hubToken } from "../helpers/huggingFaceServer.ts";
 import { demoBytes, demoSha256, freshStore, partialFiles, startDemoHub, storeSnapshot } from "../helpers/pullFixtures.ts";
@@ -267,4 +267,16 @@ test("bad references and options are InvalidArgumentErrors", async () => {
   await assert.rejects(Model.pull("models/x.gguf"), (error: unknown) => error instanceof InvalidArgumentError && /not a model reference/.test(error.message));
   await assert.rejects(Model.pull("hf:test/kjv-tiny-GGUF:Q8_0", { retries: -1 }), (error: unknown) => error instanceof InvalidArgumentError && error.argument === "options.retries");
   await assert.rejects(Model.pull("hf:test/kjv-tiny-GGUF:Q8_0", { onProgress: "yes" } as never), (error: unknown) => error instanceof InvalidArgumentError && error.argument === "options.onProgress");
+});
+
+test("Model.load: a reference not in the store fails with how to pull it, or is pulled first with pull: true", async () => {
+  await freshStore(hub);
+  await assert.rejects(Model.load("hf:test/multi-GGUF:Q8_0"), (error: unknown) =>
+    error instanceof ModelLoadError && error.path === "hf:test/multi-GGUF:Q8_0" && /not in the model store .*pull it first with "mullama pull hf:test\/multi-GGUF:Q8_0"/.test(error.message));
+  await assert.rejects(Model.load("hf.co/test/none:Q8_0/x"), InvalidArgumentError);
+  const statuses: string[] = [];
+  await using model = await Model.load("hf:test/multi-GGUF:Q8_0", { pull: true, onPullProgress: (event) => statuses.push(event.status) });
+  assert.equal(statuses.at(-1), "success");
+  assert.equal((await new ModelStore().get("hf:test/multi-GGUF:Q8_0")).path, model.path);
+  await assert.rejects(new ModelStore().get("hf:test/multi-GGUF:Q4_K_M"), (error: unknown) => error instanceof ModelNotFoundError && error.code === "MODEL_NOT_FOUND" && /mullama pull hf:test\/multi-GGUF:Q4_K_M/.test(error.message));
 });
