@@ -30,6 +30,7 @@ const expectedOutput: Record<string, RegExp[]> = {
   "websocket.ts": [/\ndone: \{"promptTokens":4,"completionTokens":\d+/],
   "buffered-streaming.ts": [/^\| unto him, I will\| not go up to the\| king/m, /^\| unto\| him,\| I\| will/m, /\d+ timed pieces/, /nothing lost: true/],
   "error-handling.ts": [/ModelLoadError\? true -> cannot load the model/, /ContextOverflowError\? true -> too long for the context \(256 tokens\)/, /GenerationError\? true -> .*cause: Error: the display went away/, /Generation complete \((maxTokens|eos)\)/],
+  "embeddings.ts": [/^192 dimensions, 4 texts$/m, /^1\.000  The LORD is my shepherd; I shall not want\.$/m],
   "best-practices.ts": [/\[first token after [\d.]+ ms, \d+ tokens\/s\]/, /stopped by (maxTokens|eos|abort)/],
 };
 

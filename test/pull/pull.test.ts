@@ -239,7 +239,7 @@ test("a plain URL (http:// on loopback): its own name, size and ETag guard the r
 
   // Changed on the server: the ETag differs, so it is downloaded again and replaces the old one.
   const changed = Buffer.from(demoBytes);
-  changed[changed.length - 1] ^= 0xff;
+  changed[changed.length - 1] = changed.at(-1)! ^ 0xff;
   hub.plainFiles.set("kjv-tiny-q8_0.gguf", changed);
   const replaced = await Model.pull(url);
   assert.deepEqual(await readFile(replaced.path), changed);
@@ -252,7 +252,7 @@ test("bytes kept from an interrupted pull of a file that has changed on the serv
   hub.faults.cut = { afterBytes: 500_000, times: 1 };
   await assert.rejects(Model.pull("hf:test/kjv-tiny-GGUF:Q8_0", { retries: 0 }), PullError);
   const changed = Buffer.from(demoBytes);
-  changed[changed.length - 1] ^= 0xff;
+  changed[changed.length - 1] = changed.at(-1)! ^ 0xff;
   hub.faults = { replaceContent: changed };
   const events: PullProgress[] = [];
   const model = await Model.pull("hf:test/kjv-tiny-GGUF:Q8_0", { onProgress: (event) => events.push(event) });
