@@ -7,6 +7,12 @@ import { defaultModelPath } from "../model/defaultModel.js";
 import { resolveModelSource } from "../model/modelSource.js";
 import { pullReporter, pullReportMode } from "./pullReporter.js";
 
+/** The parseArgs definitions of `-m` and `--pull`, for a command's options. */
+export const modelOptions = {
+  model: { type: "string", short: "m" },
+  pull: { type: "boolean" },
+} as const;
+
 /** The help lines of `-m` and `--pull`, descriptions starting at `column` (the command's own layout). */
 export function modelOptionHelp(column: number): string {
   const line = (flag: string, text: string) => `${flag.padEnd(column)}${text}`;

@@ -62,8 +62,7 @@ function isRetryable(error: unknown): boolean {
 }
 
 async function downloadOnce(file: PlannedFile, partial: PartialFile, settings: DownloadSettings, progress: { received: number }): Promise<DownloadedFile> {
-  const fail = (failure: PullError["failure"], reason: string, options?: { cause?: unknown; httpStatus?: number; resumable?: boolean }) =>
-    new PullError(settings.reference, failure, `${file.name}: ${reason}`, options);
+  const fail: Fail = (failure, reason, options) => new PullError(settings.reference, failure, `${file.name}: ${reason}`, options);
   const previous = await partial.existing();
   const offset = previous !== undefined && previous.identity.url === file.url.href ? previous.bytes : 0;
 
@@ -76,7 +75,8 @@ async function downloadOnce(file: PlannedFile, partial: PartialFile, settings: D
     } catch (error) {
       if (settings.signal.aborted) throw error;
       if (idle.fired) throw fail("network", `no answer for ${settings.idleTimeoutMs / 1000} s`, { cause: error });
-      throw fail("network", error instanceof HttpRequestError ? error.message : describeFetchError(error), { cause: error });
+      if (error instanceof HttpRequestError) throw fail(error.retryable ? "network" : "server", error.message, { cause: error });
+      throw fail("network", describeFetchError(error), { cause: error });
     }
     const { response } = result;
     const announced = announcedIdentity(file, result, fail);

@@ -31,9 +31,15 @@ export interface HttpGetResult {
 /** Most redirects followed before giving up. */
 export const maxRedirects = 10;
 
-/** A failure before any response: a refused connection, a DNS error, a redirect loop. */
+/** A failure before any response: a refused connection or a DNS error (worth retrying), a refused protocol or a redirect loop (not). */
 export class HttpRequestError extends Error {
   override readonly name = "HttpRequestError";
+  readonly retryable: boolean;
+
+  constructor(message: string, options: { cause?: unknown; retryable: boolean }) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.retryable = options.retryable;
+  }
 }
 
 export async function httpGet(url: URL, options: HttpGetOptions): Promise<HttpGetResult> {
@@ -49,7 +55,7 @@ export async function httpGet(url: URL, options: HttpGetOptions): Promise<HttpGe
       response = await fetch(current, { headers, redirect: "manual", signal: options.signal });
     } catch (error) {
       if (options.signal.aborted) throw error;
-      throw new HttpRequestError(`cannot reach ${current.origin} (${describeFetchError(error)})`, { cause: error });
+      throw new HttpRequestError(`cannot reach ${current.origin} (${describeFetchError(error)})`, { cause: error, retryable: true });
     }
     linkedSha256 ??= sha256FromEtag(response.headers.get("x-linked-etag"));
     linkedSize ??= sizeFromHeader(response.headers.get("x-linked-size"));
@@ -59,16 +65,16 @@ export async function httpGet(url: URL, options: HttpGetOptions): Promise<HttpGe
     try {
       current = new URL(location, current);
     } catch {
-      throw new HttpRequestError(`${current.origin} redirected to an invalid URL`);
+      throw new HttpRequestError(`${current.origin} redirected to an invalid URL`, { retryable: false });
     }
   }
-  throw new HttpRequestError(`more than ${maxRedirects} redirects, starting at ${url.origin}`);
+  throw new HttpRequestError(`more than ${maxRedirects} redirects, starting at ${url.origin}`, { retryable: false });
 }
 
 function checkProtocol(url: URL, trustedOrigin: string | undefined): void {
   if (url.protocol === "https:") return;
   if (url.protocol === "http:" && (isLoopbackHost(url.hostname) || url.origin === trustedOrigin)) return;
-  throw new HttpRequestError(`refusing to download over ${url.protocol}// from ${url.host}: only https:// (http:// to loopback addresses)`);
+  throw new HttpRequestError(`refusing to download over ${url.protocol}// from ${url.host}: only https:// (http:// to loopback addresses)`, { retryable: false });
 }
 
 /** `"sha256hex"` or `W/"..."`: an LFS ETag is the file's SHA-256; anything else is not one. */

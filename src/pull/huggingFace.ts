@@ -84,7 +84,7 @@ async function getListPage(access: HuggingFaceAccess, reference: string, url: UR
   try {
     ({ response } = await httpGet(url, { signal, credentials: access.credentials, trustedOrigin: access.endpoint.origin, headers: { Accept: "application/json" } }));
   } catch (error) {
-    if (error instanceof HttpRequestError) throw new PullError(reference, "network", `cannot list the repository's files: ${error.message}`, { cause: error });
+    if (error instanceof HttpRequestError) throw new PullError(reference, error.retryable ? "network" : "server", `cannot list the repository's files: ${error.message}`, { cause: error });
     if (signal.aborted) throw error;
     throw new PullError(reference, "network", `cannot list the repository's files (${describeFetchError(error)})`, { cause: error });
   }

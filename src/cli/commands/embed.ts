@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util";
 import { Model } from "../../model/Model.js";
 import { definedOnly, integerFlag } from "../flags.js";
-import { modelOptionHelp, resolveModelOption } from "../modelOption.js";
+import { modelOptionHelp, modelOptions, resolveModelOption } from "../modelOption.js";
 import { readStdin } from "../stdin.js";
 
 export const embedUsage = `Usage: mullama embed [text...] [options]
@@ -27,8 +27,7 @@ export async function embedCommand(argv: string[]): Promise<number> {
     allowPositionals: true,
     strict: true,
     options: {
-      model: { type: "string", short: "m" },
-      pull: { type: "boolean" },
+      ...modelOptions,
       "context-size": { type: "string", short: "c" },
       threads: { type: "string" },
       json: { type: "boolean" },

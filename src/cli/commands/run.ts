@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { Context } from "../../context/Context.js";
 import { Model } from "../../model/Model.js";
 import { definedOnly, integerFlag, numberFlag } from "../flags.js";
-import { modelOptionHelp, resolveModelOption } from "../modelOption.js";
+import { modelOptionHelp, modelOptions, resolveModelOption } from "../modelOption.js";
 import { readStdin } from "../stdin.js";
 
 export const runUsage = `Usage: mullama run [prompt] [options]
@@ -30,8 +30,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     allowPositionals: true,
     strict: true,
     options: {
-      model: { type: "string", short: "m" },
-      pull: { type: "boolean" },
+      ...modelOptions,
       "max-tokens": { type: "string", short: "n" },
       temperature: { type: "string", short: "t" },
       "top-k": { type: "string" },

@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { createServer } from "../../server/createServer.js";
 import { serverDefaults } from "../../server/serverOptions.js";
 import { definedOnly, integerFlag } from "../flags.js";
-import { modelOptionHelp, resolveModelOption } from "../modelOption.js";
+import { modelOptionHelp, modelOptions, resolveModelOption } from "../modelOption.js";
 
 export const serveUsage = `Usage: mullama serve [options]
 
@@ -37,8 +37,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     args: argv,
     strict: true,
     options: {
-      model: { type: "string", short: "m" },
-      pull: { type: "boolean" },
+      ...modelOptions,
       "model-name": { type: "string" },
       host: { type: "string" },
       port: { type: "string", short: "p" },
