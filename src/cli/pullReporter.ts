@@ -26,7 +26,8 @@ export function pullReporter(mode: PullReportMode): { onProgress: (progress: Pul
   };
   return {
     onProgress(progress) {
-      const text = describeProgress(progress, process.stderr.columns ?? 80);
+      // A terminal of unknown width (0 under some pseudo-terminals) counts as 80 columns.
+      const text = describeProgress(progress, process.stderr.columns || 80);
       if (progress.status !== "downloading") {
         if (text !== undefined) line(text);
         return;
@@ -72,7 +73,8 @@ function progressBar(progress: Extract<PullProgress, { status: "downloading" }>,
   if (totalBytes === undefined || totalBytes === 0) return `${progress.file}${tail}`;
   const fraction = Math.min(1, completedBytes / totalBytes);
   const percent = `${Math.floor(fraction * 100)}%`.padStart(4);
-  const width = Math.max(10, Math.min(40, columns - progress.file.length - tail.length - 10));
+  // Sized for the longest tail ("1.9 GB / 4.1 GB  12 MB/s  1h02m left"), so the bar does not jump as numbers change.
+  const width = Math.max(10, Math.min(40, columns - progress.file.length - 52));
   const filled = Math.round(fraction * width);
   return `${progress.file}  [${"#".repeat(filled)}${"-".repeat(width - filled)}] ${percent}${tail}`.slice(0, Math.max(20, columns - 1));
 }
