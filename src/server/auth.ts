@@ -1,5 +1,6 @@
 /**
- * API key check. With a key configured, every route but `/health` needs
+ * API key check. With a key configured, every route but `/health` (and the chat page's
+ * files, whose routes say `apiKeyRequired: false`) needs
  * `Authorization: Bearer <key>` or `X-Api-Key: <key>`. Keys are compared as SHA-256
  * digests with `timingSafeEqual`: equal-length inputs, so neither the key's content nor
  * its length leaks through response timing.
@@ -7,6 +8,13 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import { RequestError } from "./httpErrors.js";
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** False on a route anyone may load without a key (the chat page: its API calls carry the key). Defaults to true. */
+    apiKeyRequired?: boolean;
+  }
+}
 
 /** Paths open without a key: load balancers probe health without credentials. */
 const openPaths = new Set(["/health"]);

@@ -18,6 +18,7 @@ import { registerNativeRoutes } from "./routes/native.js";
 import { registerOllamaRoutes } from "./routes/ollama.js";
 import { registerOpenAiRoutes } from "./routes/openai.js";
 import { registerWebSocketRoute, type WebSocketRoute } from "./routes/websocket.js";
+import { registerWebUiRoutes } from "./routes/webUi.js";
 import { GenerationScheduler } from "./scheduler.js";
 import { describeServedModel } from "./servedModel.js";
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from "./serverOptions.js";
@@ -61,6 +62,7 @@ export class MullamaServer {
     registerOpenAiRoutes(app, this.#runtime);
     registerOllamaRoutes(app, this.#runtime);
     registerNativeRoutes(app, this.#runtime);
+    if (settings.ui) registerWebUiRoutes(app);
     this.#webSockets = registerWebSocketRoute(app, this.#runtime, cors, apiKey);
     this.#app = app;
   }

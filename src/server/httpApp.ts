@@ -47,7 +47,7 @@ export function createHttpApp(runtime: ServerRuntime): { app: FastifyInstance; c
   app.addHook("onRequest", async (request, reply) => {
     countWhenAnswered(runtime, request, reply);
     if (cors.handle(request, reply)) return reply;
-    apiKey?.verify(pathOf(request.url), request.headers);
+    if (request.routeOptions.config?.apiKeyRequired !== false) apiKey?.verify(pathOf(request.url), request.headers);
     return undefined;
   });
 

@@ -42,6 +42,8 @@ export interface ServerOptions {
   gracePeriodMs?: number;
   /** A Jinja chat template to use instead of the model's own (or for a model without one). Defaults to the model's. */
   chatTemplate?: string;
+  /** Serve the chat page at `/` (see docs/SERVER.md, "Chat in the browser"). Defaults to true. */
+  ui?: boolean;
   /** Log each failed request once, and each finished generation (JSON lines, via Fastify's logger). Defaults to false. */
   logger?: boolean | ServerLoggerOptions;
 }
@@ -70,6 +72,7 @@ export interface ResolvedServerOptions {
   keepAliveIntervalMs: number;
   gracePeriodMs: number;
   chatTemplate: string | undefined;
+  ui: boolean;
   logger: ServerLoggerOptions | undefined;
 }
 
@@ -102,6 +105,7 @@ const serverOptionsSchema = z.strictObject({
   keepAliveIntervalMs: positiveInteger().optional(),
   gracePeriodMs: nonNegativeInteger().optional(),
   chatTemplate: nonEmpty("a chat template").optional(),
+  ui: z.boolean({ error: "expected true or false" }).optional(),
   logger: z
     .union([
       z.boolean(),
@@ -134,6 +138,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     keepAliveIntervalMs: parsed.keepAliveIntervalMs ?? serverDefaults.keepAliveIntervalMs,
     gracePeriodMs: parsed.gracePeriodMs ?? serverDefaults.gracePeriodMs,
     chatTemplate: parsed.chatTemplate,
+    ui: parsed.ui ?? true,
     logger: parsed.logger === true ? {} : parsed.logger === false || parsed.logger === undefined ? undefined : parsed.logger,
   };
 }

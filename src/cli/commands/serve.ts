@@ -7,8 +7,8 @@ import { modelOptionHelp, modelOptions, resolveModelOption } from "../modelOptio
 
 export const serveUsage = `Usage: mullama serve [options]
 
-Serves one model over HTTP: OpenAI-compatible /v1/*, Ollama-compatible /api/*,
-SSE on POST /generate, WebSocket on /ws, /health and /metrics. See docs/SERVER.md.
+Serves one model over HTTP: a chat page at /, OpenAI-compatible /v1/*, Ollama-compatible
+/api/*, SSE on /generate, WebSocket on /ws, /health and /metrics. See docs/SERVER.md.
 
 Options:
 ${modelOptionHelp(29)}
@@ -28,6 +28,7 @@ ${modelOptionHelp(29)}
       --body-limit <bytes>   largest request body and WebSocket message (default: ${serverDefaults.bodyLimit})
       --grace-period <s>     on SIGINT/SIGTERM, seconds running requests get to finish
                              before they are cancelled (default: ${serverDefaults.gracePeriodMs / 1000})
+      --no-ui                do not serve the chat page at /
       --gpu                  offload to a GPU when one is available (default: CPU only)
   -q, --quiet                do not log requests (errors and generations) to stdout
 `;
@@ -49,6 +50,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       "cors-origin": { type: "string", multiple: true },
       "body-limit": { type: "string" },
       "grace-period": { type: "string" },
+      "no-ui": { type: "boolean" },
       gpu: { type: "boolean" },
       quiet: { type: "boolean", short: "q" },
       help: { type: "boolean", short: "h" },
@@ -77,6 +79,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       bodyLimit: integerFlag("body-limit", values["body-limit"], { max: 1024 * 1024 * 1024 }),
       gracePeriodMs: gracePeriodSeconds === undefined ? undefined : gracePeriodSeconds * 1000,
     }),
+    ui: values["no-ui"] !== true,
     gpu: values.gpu ? "auto" : false,
     logger: !values.quiet,
   });
@@ -111,6 +114,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     process.stderr.write(
       `mullama: serving ${server.address!.url} (${context.sequences} parallel x ${context.contextSize} tokens of context${apiKey === undefined ? "" : ", API key required"}); Ctrl+C stops\n`,
     );
+    if (values["no-ui"] !== true) process.stderr.write(`mullama: chat in a browser at ${server.address!.url}/\n`);
   }
   const signal = await stopped;
   process.stderr.write(`mullama: ${signal} received, shutting down (running requests get ${(gracePeriodSeconds ?? serverDefaults.gracePeriodMs / 1000)} s)\n`);

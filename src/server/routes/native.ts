@@ -3,8 +3,9 @@
  * per piece of text, then `done` (stop reason, usage, timings) or `error`, each with an
  * id so a client knows where it is. The body is `{prompt, options}`: text or token ids,
  * and the library's own generation options (camelCase, the same names as `Context.stream`).
+ * `GET /generate` takes the same in its query string, for `EventSource` (generateQuery.ts).
  */
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { generationOptionsSchema } from "../../generation/options.js";
 import { formatServerSentComment, tokenStreamToServerSentEvents } from "../../streaming/sse.js";
@@ -13,6 +14,7 @@ import { logFailure, logGeneration } from "../requestLog.js";
 import { parseRequestBody } from "../requestBody.js";
 import type { ServerRuntime } from "../serverRuntime.js";
 import { StreamingResponse } from "../streamingResponse.js";
+import { generateRequestFromQuery } from "./generateQuery.js";
 
 /** The generation options a client can send as JSON (no signal; waiting is the server's business). */
 export const wireGenerationOptionsSchema = generationOptionsSchema.omit({ signal: true, wait: true });
@@ -28,8 +30,8 @@ const generateRequestSchema = z.strictObject({
 });
 
 export function registerNativeRoutes(app: FastifyInstance, runtime: ServerRuntime): void {
-  app.post("/generate", async (request, reply) => {
-    const body = parseRequestBody(generateRequestSchema, request.body);
+  const generate = async (request: FastifyRequest, reply: FastifyReply) => {
+    const body = parseRequestBody(generateRequestSchema, request.method === "GET" ? generateRequestFromQuery(request.query) : request.body);
     const { scheduler } = runtime.ready();
     const response = new StreamingResponse(reply, {
       contentType: "text/event-stream",
@@ -49,5 +51,8 @@ export function registerNativeRoutes(app: FastifyInstance, runtime: ServerRuntim
       (error: unknown) => logFailure(request, toHttpError(error, "native"), error),
     );
     return reply;
-  });
+  };
+  app.post("/generate", generate);
+  // No HEAD twin: a HEAD request must not start a generation.
+  app.get("/generate", { exposeHeadRoute: false }, generate);
 }
