@@ -97,6 +97,8 @@ async function answer(target: Conversation, text: string): Promise<void> {
         scheduleRender();
       } else if (part.type === "usage") {
         tokens = part.completionTokens;
+      } else if (part.reason === "length") {
+        answer.truncated = true;
       }
     }
   } catch (error) {

@@ -12,6 +12,8 @@ export interface StoredMessage {
   stats?: GenerationStats;
   /** The user stopped the answer before its end. */
   stopped?: boolean;
+  /** The answer ended at the token limit (Max tokens, or the context's end), not where the model ended it. */
+  truncated?: boolean;
   /** Why the answer failed; such a message is shown but never sent back to the model. */
   error?: string;
 }

@@ -24,6 +24,7 @@ export function updateMessage(view: HTMLElement, message: StoredMessage, streami
   if (message.error !== undefined) notes.push(message.error);
   if (message.stopped === true) notes.push("stopped");
   if (message.stats !== undefined) notes.push(formatStats(message.stats));
+  if (message.truncated === true) notes.push("token limit reached");
   meta.textContent = notes.join(" · ");
   meta.hidden = notes.length === 0;
 }

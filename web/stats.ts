@@ -9,9 +9,16 @@ export interface GenerationStats {
   tokens: number;
   /** Milliseconds from sending to the first text; absent when no text came. */
   timeToFirstTokenMs?: number;
-  /** Tokens after the first, per second of decoding after it; absent below two tokens. */
+  /** Tokens after the first, per second of decoding after it; absent when too few or too quick to measure. */
   tokensPerSecond?: number;
 }
+
+/**
+ * Below this much time between the first and the last text, arrival times say nothing
+ * about decoding speed (a small model's tokens reach the page in one network read), in
+ * milliseconds.
+ */
+const shortestMeasurableMs = 50;
 
 export class StatsClock {
   readonly #startedAt = performance.now();
@@ -33,7 +40,7 @@ export class StatsClock {
     const stats: GenerationStats = { tokens: count };
     if (this.#firstTextAt !== undefined) stats.timeToFirstTokenMs = this.#firstTextAt - this.#startedAt;
     const decodingMs = this.#firstTextAt === undefined || this.#lastTextAt === undefined ? 0 : this.#lastTextAt - this.#firstTextAt;
-    if (count >= 2 && decodingMs > 0) stats.tokensPerSecond = ((count - 1) * 1000) / decodingMs;
+    if (count >= 2 && decodingMs >= shortestMeasurableMs) stats.tokensPerSecond = ((count - 1) * 1000) / decodingMs;
     return stats;
   }
 }

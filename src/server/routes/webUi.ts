@@ -46,13 +46,8 @@ const pageHeaders = {
   "cache-control": "no-cache",
 };
 
-export interface WebUiOptions {
-  /** The folder holding the built page. Defaults to the package's dist/web/. */
-  directory?: string;
-}
-
-export function registerWebUiRoutes(app: FastifyInstance, options: WebUiOptions = {}): void {
-  const directory = options.directory ?? builtPageDirectory;
+export function registerWebUiRoutes(app: FastifyInstance): void {
+  const directory = builtPageDirectory;
   const open = { config: { apiKeyRequired: false } };
   app.get("/", open, (request, reply) => sendFile(request, reply, directory, "index.html"));
   app.get<{ Params: { file: string } }>("/ui/:file", open, (request, reply) => {
