@@ -16,13 +16,24 @@ function runCli(args: string[]) {
   return { child, stderr: () => stderr };
 }
 
+/** The URL from the "serving" line, once the server is ready. */
+async function servingUrl(stderr: () => string): Promise<string> {
+  const deadline = performance.now() + 20_000;
+  for (;;) {
+    const url = /serving (http:\/\/\S+)/.exec(stderr())?.[1];
+    if (url !== undefined) return url;
+    if (performance.now() > deadline) throw new Error(`the server did not start: ${stderr()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 test("serve --help prints the flags and exits 0", async () => {
   const { child } = runCli(["serve", "--help"]);
   let stdout = "";
   child.stdout.removeAllListeners("data").setEncoding("utf8").on("data", (text: string) => (stdout += text));
   const [code] = await once(child, "exit");
   assert.equal(code, 0);
-  for (const flag of ["--model", "--host", "--port", "--parallel", "--context-size", "--api-key", "--cors-origin", "--max-queue", "--grace-period"]) assert.ok(stdout.includes(flag), flag);
+  for (const flag of ["--model", "--host", "--port", "--parallel", "--context-size", "--api-key", "--cors-origin", "--max-queue", "--grace-period", "--no-ui"]) assert.ok(stdout.includes(flag), flag);
 });
 
 test("serve with a bad flag value exits with an error, naming the flag", async () => {
@@ -35,14 +46,9 @@ test("serve with a bad flag value exits with an error, naming the flag", async (
 test("SIGTERM: the running stream finishes, the model is freed, the process exits 0", async () => {
   const { child, stderr } = runCli(["serve", "--port", "0", "--threads", "1", "--parallel", "2", "--context-size", "1024", "--quiet"]);
   const exited = once(child, "exit");
-  let url: string | undefined;
-  const deadline = performance.now() + 20_000;
-  while (url === undefined) {
-    url = /serving (http:\/\/\S+)/.exec(stderr())?.[1];
-    if (performance.now() > deadline) throw new Error(`the server did not start: ${stderr()}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  const url = await servingUrl(stderr);
   assert.equal((await fetch(`${url}/health`)).status, 200);
+  assert.match(stderr(), new RegExp(`chat in a browser at ${url}/\n`));
   const response = await postJson(`${url}/generate`, { prompt: "And God said", options: { temperature: 0, maxTokens: 900 } });
   const events = readServerSentEvents(response.body!);
   await events.next();
@@ -58,4 +64,18 @@ test("SIGTERM: the running stream finishes, the model is freed, the process exit
   const [code] = await exited;
   assert.equal(code, 0);
   assert.match(stderr(), /stopped/);
+});
+
+test("serve --no-ui: no chat page at /, the API as before", async () => {
+  const { child, stderr } = runCli(["serve", "--port", "0", "--threads", "1", "--parallel", "1", "--no-ui", "--quiet"]);
+  const exited = once(child, "exit");
+  try {
+    const url = await servingUrl(stderr);
+    assert.equal((await fetch(`${url}/`)).status, 404);
+    assert.equal((await fetch(`${url}/v1/models`)).status, 200);
+    assert.doesNotMatch(stderr(), /chat in a browser/);
+  } finally {
+    child.kill("SIGTERM");
+    await exited;
+  }
 });

@@ -114,6 +114,9 @@ test("server options have documented defaults and are validated", () => {
   assert.equal(defaults.bodyLimit, 1024 * 1024);
   assert.deepEqual(defaults.corsOrigins, []);
   assert.equal(defaults.logger, undefined);
+  assert.equal(defaults.ui, true);
+  assert.equal(resolveServerOptions({ ui: false }).ui, false);
+  assert.throws(() => resolveServerOptions({ ui: "no" } as never), /options\.ui/);
   assert.equal(resolveServerOptions({ parallel: 2 }).maxQueue, 8);
   assert.throws(() => resolveServerOptions({ parallel: 0 }), /options\.parallel/);
   assert.throws(() => resolveServerOptions({ port: 70_000 }), /options\.port/);
