@@ -44,6 +44,8 @@ const settings = loadSettings(localStorage);
 let conversation: Conversation = store.get(store.activeId ?? "") ?? store.list()[0] ?? store.create();
 let running: RunningAnswer | undefined;
 let renderPending = false;
+/** Counts model list requests: an answer to an older one (the key changed since) is ignored. */
+let modelsRequest = 0;
 
 const settingsPanel = bindSettingsPanel(settings, localStorage, { apiKeyChanged: () => void loadModels() });
 const composer = bindComposer({ send, stop: () => running?.controller.abort() });
@@ -55,6 +57,8 @@ page.newConversation.addEventListener("click", () => {
 });
 page.toggleSidebar.addEventListener("click", () => page.body.classList.toggle("sidebar-open"));
 page.scrim.addEventListener("click", () => page.body.classList.remove("sidebar-open"));
+// Another tab of this page changed the stored conversations.
+window.addEventListener("storage", () => renderList());
 // A reload or a closed tab ends the request; the answer so far is kept, marked stopped.
 window.addEventListener("pagehide", () => {
   if (running === undefined) return;
@@ -108,7 +112,8 @@ async function answer(target: Conversation, text: string): Promise<void> {
   if (answer.content !== "") answer.stats = clock.finish(tokens);
   running = undefined;
   setRunning(false);
-  persist(target);
+  // Stored when it started: gone now means deleted meanwhile, and it stays deleted.
+  if (store.get(target.id) !== undefined) persist(target);
   if (conversation === target) renderMessages();
   renderList();
 }
@@ -183,15 +188,18 @@ function persist(target: Conversation): void {
 }
 
 async function loadModels(): Promise<void> {
+  const request = ++modelsRequest;
   let models: string[];
   try {
     models = await listModels(settings.apiKey);
   } catch (error) {
+    if (request !== modelsRequest) return;
     showNotice(describeError(error));
     if (error instanceof ApiError && error.code === "model_loading") setTimeout(() => void loadModels(), loadingRetryMs);
     if (error instanceof ApiError && error.status === 401) settingsPanel.open("apiKey");
     return;
   }
+  if (request !== modelsRequest) return;
   page.model.replaceChildren(...models.map((id) => element("option", { text: id, attributes: { value: id } })));
   page.model.disabled = models.length === 0;
   if (!models.includes(settings.model)) settingsPanel.update({ model: models[0] ?? "" });

@@ -190,6 +190,23 @@ describe("the chat page on the demo model", { skip: skipBrowser && "MULLAMA_SKIP
     assert.deepEqual(await messageTexts(page), firstConversation);
   });
 
+  test("deleting a conversation while its answer streams stops the generation and keeps it deleted", async () => {
+    await page.click("#new-conversation");
+    await page.fill("#prompt", longQuestion);
+    await page.keyboard.press("Enter");
+    await waitFor(() => harness.server.context!.busySequences === 1, 10_000, "the generation to start");
+    const items = page.locator("#conversation-list .conversation");
+    assert.equal(await items.count(), 2);
+    await items.nth(0).locator(".conversation-delete").click();
+    await waitFor(() => harness.server.context!.busySequences === 0, 2_000, "the sequence to be freed");
+    await page.waitForSelector("#send:not([hidden])");
+    assert.equal(await items.count(), 1);
+    assert.deepEqual(await messageTexts(page), firstConversation);
+    await page.reload();
+    await waitForModels(page);
+    assert.equal(await items.count(), 1);
+  });
+
   test("the Markdown renderer, in the page: HTML a model writes is text, links are http(s) only", async () => {
     const crafted = [
       "<script>window.pwned = 'script'</script>",
