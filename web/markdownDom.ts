@@ -4,7 +4,8 @@
  * element, an attribute or a script. The only attribute taken from model output is a
  * link's href, and the parser lets through absolute http(s) URLs alone.
  */
-import { parseMarkdown, safeLinkTarget, type Block, type Inline } from "./markdown.js";
+import { parseMarkdown, type Block } from "./markdown.js";
+import { safeLinkTarget, type Inline } from "./markdownInline.js";
 
 /** Code block languages become a data attribute for styling; anything unusual is dropped. */
 const languageName = /^[\w+#.-]{1,32}$/;

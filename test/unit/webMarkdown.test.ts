@@ -1,7 +1,8 @@
 /** The chat page's Markdown parser (web/markdown.ts): the tree it builds, and what it refuses to build. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parseInline, parseMarkdown, safeLinkTarget, type Block, type Inline } from "../../web/markdown.ts";
+import { parseMarkdown, type Block } from "../../web/markdown.ts";
+import { parseInline, safeLinkTarget, type Inline } from "../../web/markdownInline.ts";
 
 const text = (value: string): Inline => ({ type: "text", text: value });
 const paragraph = (...content: Inline[]): Block => ({ type: "paragraph", content });
