@@ -67,10 +67,13 @@ export class ModelLoadError extends MullamaError {
   }
 }
 
-/** A context could not be created, or was used after it was disposed. */
+/**
+ * A context could not be created (`CONTEXT_FAILED`). Something used after `dispose()` is
+ * its subclass {@link DisposedError} (`DISPOSED`).
+ */
 export class ContextError extends MullamaError {
-  constructor(message: string, options?: MullamaErrorOptions & { code?: "CONTEXT_FAILED" | "DISPOSED" }) {
-    super(options?.code ?? "CONTEXT_FAILED", message, options);
+  constructor(message: string, options?: MullamaErrorOptions) {
+    super("CONTEXT_FAILED", message, options);
   }
 }
 
@@ -124,10 +127,38 @@ export class SequenceUnavailableError extends MullamaError {
   }
 }
 
-/** Something was used after `dispose()`. */
-export class DisposedError extends MullamaError {
+/**
+ * Something (a model, a context) was used after `dispose()`: the one class for the code
+ * `DISPOSED`. It extends ContextError because a disposed context has always answered
+ * `instanceof ContextError`, and code that catches that keeps working.
+ */
+export class DisposedError extends ContextError {
+  override readonly code = "DISPOSED";
+  /** What was disposed, for example `"Context"`. */
+  readonly what: string;
+
   constructor(what: string) {
-    super("DISPOSED", `${what} has been disposed`);
+    super(`${what} has been disposed`);
+    this.what = what;
+  }
+}
+
+/**
+ * An error the server raises about a request: it carries its HTTP status, a stable
+ * upper-case code (`MODEL_NOT_FOUND`), the offending field when there is one, and extra
+ * headers (`Retry-After`, `WWW-Authenticate`).
+ */
+export class RequestError extends MullamaError {
+  readonly status: number;
+  /** The request field at fault, for example `"messages[0].content"`; null when none. */
+  readonly param: string | null;
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(status: number, code: ServerErrorCode, message: string, options: { param?: string | null; headers?: Record<string, string> } = {}) {
+    super(code, message);
+    this.status = status;
+    this.param = options.param ?? null;
+    this.headers = options.headers ?? {};
   }
 }
 
@@ -193,15 +224,4 @@ export function errorMessage(error: unknown): string {
 /** Wraps anything thrown by the engine so no raw native error reaches a caller. */
 export function wrapEngineError<T extends MullamaError>(error: unknown, wrap: (cause: unknown) => T): MullamaError {
   return error instanceof MullamaError ? error : wrap(error);
-}
-
-/** A plain, serializable description of any error, for wire formats. */
-export interface ErrorInfo {
-  code: string;
-  message: string;
-}
-
-export function toErrorInfo(error: unknown): ErrorInfo {
-  if (error instanceof MullamaError) return { code: error.code, message: error.message };
-  return { code: "INTERNAL_ERROR", message: "Internal error" };
 }

@@ -31,7 +31,6 @@ export { summarize } from "./streaming/usage.js";
 export type { GenerationSummary } from "./streaming/usage.js";
 export { defaultModelPath } from "./model/defaultModel.js";
 export { createServer, serverDefaults } from "./server/index.js";
-export { RequestError } from "./server/httpErrors.js";
 export type { MullamaServer, ServerAddress, ServerOptions, ServerLoggerOptions, ServerPhase } from "./server/index.js";
 export { defaultThreadCount } from "./engine/threads.js";
 export type { ThreadSetting } from "./engine/threads.js";
@@ -50,6 +49,8 @@ export {
   PullError,
   AbortedError,
   ModelNotFoundError,
+  RequestError,
 } from "./errors.js";
-export { toErrorInfo } from "./errors.js";
-export type { MullamaErrorCode, ServerErrorCode, ErrorInfo, PullFailure } from "./errors.js";
+export type { MullamaErrorCode, ServerErrorCode, PullFailure } from "./errors.js";
+export { toErrorInfo } from "./errorPolicy.js";
+export type { ErrorInfo } from "./errorPolicy.js";

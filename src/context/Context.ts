@@ -5,7 +5,7 @@
  */
 import type { LlamaContext } from "node-llama-cpp";
 import { z } from "zod";
-import { ContextError, ContextOverflowError, GenerationError, InvalidArgumentError, SequenceUnavailableError, TokenizationError, errorMessage } from "../errors.js";
+import { ContextError, ContextOverflowError, DisposedError, GenerationError, InvalidArgumentError, SequenceUnavailableError, TokenizationError, errorMessage } from "../errors.js";
 import { installAdaptiveThreads } from "../engine/threadPolicy.js";
 import { defaultThreadSetting, engineThreadOptions, type ThreadSetting } from "../engine/threads.js";
 import { GenerationProgress, runGeneration } from "../generation/generate.js";
@@ -139,7 +139,7 @@ export class Context {
    * iteration does.
    */
   stream(prompt: string | readonly number[], options: GenerationOptions = {}): TokenStream {
-    if (this.#disposed) throw new ContextError("Context has been disposed", { code: "DISPOSED" });
+    if (this.#disposed) throw new DisposedError("Context");
     const resolved = resolveGenerationOptions(options, this.seed);
     const promptTokens = this.#tokenizePrompt(prompt, resolved.addBos);
     const maxTokens = resolved.maxTokens ?? this.contextSize - promptTokens.length;
@@ -212,7 +212,7 @@ export class Context {
   async dispose(): Promise<void> {
     if (this.#disposed) return;
     this.#disposed = true;
-    this.#disposeController.abort(new ContextError("Context has been disposed", { code: "DISPOSED" }));
+    this.#disposeController.abort(new DisposedError("Context"));
     this.#pool.close();
     // close() ends a generation suspended between tokens at once, and one mid-decode
     // right after that decode (the abort above makes its loop exit).

@@ -121,7 +121,7 @@ export class Model {
     const summary = summarizeGgufHeader(await readGgufHeader(path));
     const gpu = options.gpu ?? false;
     try {
-      const engine = await loadEngine(gpu);
+      const engine = await loadEngine(gpu, path);
       const engineModel = await engine.loadModel({
         modelPath: path,
         gpuLayers: gpu === false ? 0 : (options.gpuLayers ?? "auto"),

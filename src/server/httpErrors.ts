@@ -5,9 +5,13 @@
  *   OpenAI (`/v1/*`)   `{"error": {"message", "type", "param", "code"}}`
  *   Ollama (`/api/*`)  `{"error": "..."}`
  *   native (the rest)  `{"error": {"code", "message"}}`
- * Only genuine faults become 500s, and their details stay in the log, not in the body.
+ * What an error may say is decided by the one policy in src/errorPolicy.ts: only genuine
+ * faults become 500s, and their details stay in the log, not in the body.
  */
-import { MullamaError, type ServerErrorCode } from "../errors.js";
+import { describeError, type PublicError } from "../errorPolicy.js";
+import { RequestError, type ServerErrorCode } from "../errors.js";
+
+export { RequestError };
 
 /** Which wire format a route speaks; it decides the error body's shape. */
 export type Protocol = "openai" | "ollama" | "native";
@@ -22,25 +26,6 @@ export function protocolOf(url: string): Protocol {
   if (url === "/v1" || url.startsWith("/v1/")) return "openai";
   if (url === "/api" || url.startsWith("/api/")) return "ollama";
   return "native";
-}
-
-/**
- * An error the server raises about a request: it carries its HTTP status, a stable
- * upper-case code (`MODEL_NOT_FOUND`), the offending field when there is one, and extra
- * headers (`Retry-After`, `WWW-Authenticate`).
- */
-export class RequestError extends MullamaError {
-  readonly status: number;
-  /** The request field at fault, for example `"messages[0].content"`; null when none. */
-  readonly param: string | null;
-  readonly headers: Readonly<Record<string, string>>;
-
-  constructor(status: number, code: ServerErrorCode, message: string, options: { param?: string | null; headers?: Record<string, string> } = {}) {
-    super(code, message);
-    this.status = status;
-    this.param = options.param ?? null;
-    this.headers = options.headers ?? {};
-  }
 }
 
 export function badRequest(message: string, param: string | null = null, code: ServerErrorCode = "INVALID_REQUEST"): RequestError {
@@ -83,61 +68,21 @@ export interface HttpErrorResponse {
   logLevel: "warn" | "error";
 }
 
-interface Classified {
-  status: number;
-  code: string;
-  message: string;
-  param: string | null;
-  headers: Record<string, string>;
-}
-
+/** Any error as a status and a body in the protocol's shape (see {@link describeError} for what it may say). */
 export function toHttpError(error: unknown, protocol: Protocol): HttpErrorResponse {
-  const classified = classify(error);
+  const described = describeError(error);
   return {
-    status: classified.status,
-    headers: classified.headers,
-    body: formatBody(classified, protocol),
-    code: classified.code,
-    message: classified.message,
-    logLevel: classified.status >= 500 && classified.status !== 503 ? "error" : "warn",
+    status: described.status,
+    headers: described.headers,
+    body: errorBody(described, protocol),
+    code: described.code,
+    message: described.message,
+    logLevel: described.fault ? "error" : "warn",
   };
 }
 
-/** Core error codes: the client's mistake (4xx), a busy or closing server (503), or a fault (500). */
-const statusOfCoreCode: Record<string, number> = {
-  INVALID_ARGUMENT: 400,
-  CONTEXT_OVERFLOW: 400,
-  TOKENIZATION_FAILED: 400,
-  SEQUENCE_UNAVAILABLE: 503,
-  DISPOSED: 503,
-};
-
-function classify(error: unknown): Classified {
-  if (error instanceof RequestError) {
-    return { status: error.status, code: error.code, message: error.message, param: error.param, headers: { ...error.headers } };
-  }
-  if (error instanceof MullamaError) {
-    const status = statusOfCoreCode[error.code] ?? 500;
-    const param = "argument" in error && typeof error.argument === "string" ? error.argument : null;
-    return { status, code: error.code, message: status === 500 ? "Internal server error" : error.message, param, headers: {} };
-  }
-  const framework = frameworkError(error);
-  if (framework !== undefined) return framework;
-  return { status: 500, code: "INTERNAL_ERROR", message: "Internal server error", param: null, headers: {} };
-}
-
-/** Fastify's own client errors (body too large, bad content length) keep their 4xx status. */
-function frameworkError(error: unknown): Classified | undefined {
-  if (!(error instanceof Error)) return undefined;
-  const { statusCode, code } = error as Error & { statusCode?: unknown; code?: unknown };
-  if (typeof statusCode !== "number" || statusCode < 400 || statusCode >= 500) return undefined;
-  if (code === "FST_ERR_CTP_BODY_TOO_LARGE") {
-    return { status: 413, code: "BODY_TOO_LARGE", message: "The request body is larger than the server's limit", param: null, headers: {} };
-  }
-  return { status: statusCode, code: "INVALID_REQUEST", message: error.message, param: null, headers: {} };
-}
-
-function formatBody(error: Classified, protocol: Protocol): unknown {
+/** The error body of a protocol, for a whole response or an in-stream error. */
+export function errorBody(error: PublicError, protocol: Protocol): unknown {
   switch (protocol) {
     case "openai":
       return { error: { message: error.message, type: openAiType(error.status), param: error.param, code: openAiCode(error.code) } };
@@ -150,7 +95,6 @@ function formatBody(error: Classified, protocol: Protocol): unknown {
 
 function openAiType(status: number): string {
   if (status === 401) return "authentication_error";
-  if (status === 404) return "invalid_request_error";
   if (status < 500) return "invalid_request_error";
   return "server_error";
 }

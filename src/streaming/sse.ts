@@ -4,7 +4,7 @@
  * reason, usage and timings, or `error`. Each event carries an id so a client knows
  * where it is. Transport (HTTP headers, keep-alive, disconnects) is the server's job.
  */
-import { toErrorInfo } from "../errors.js";
+import { toErrorInfo } from "../errorPolicy.js";
 import type { TokenStream } from "./TokenStream.js";
 import { summarize } from "./usage.js";
 

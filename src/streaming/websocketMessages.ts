@@ -5,7 +5,7 @@
  * or `{"type":"error","id","error":{"code","message"}}`. Ids let several generations
  * share one connection.
  */
-import { toErrorInfo, type ErrorInfo } from "../errors.js";
+import { toErrorInfo, type ErrorInfo } from "../errorPolicy.js";
 import type { TokenStream } from "./TokenStream.js";
 import { summarize, type GenerationSummary } from "./usage.js";
 

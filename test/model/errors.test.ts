@@ -101,3 +101,16 @@ test("a disposed context ends its generations with abort and refuses new ones", 
   await other.dispose();
   assert.throws(() => other.tokenize("x"), (error: unknown) => error instanceof MullamaError && error.code === "DISPOSED");
 });
+
+test("an engine that cannot start is a ModelLoadError naming the model", async (t) => {
+  // Without a CUDA driver the engine cannot start its CUDA build (and builds nothing: build is "never").
+  const failure = await Model.load(model.path, { gpu: "cuda" }).then(
+    (loaded) => loaded.dispose(),
+    (error: unknown) => error,
+  );
+  if (failure === undefined) return t.skip("this machine runs CUDA");
+  assert.ok(failure instanceof ModelLoadError, String(failure));
+  assert.equal(failure.code, "MODEL_LOAD_FAILED");
+  assert.equal(failure.path, model.path);
+  assert.match(failure.reason, /engine could not start \(gpu: cuda\)/);
+});
