@@ -10,7 +10,7 @@ import type { FastifyInstance } from "fastify";
 import { Context } from "../context/Context.js";
 import { InvalidArgumentError } from "../errors.js";
 import { Model } from "../model/Model.js";
-import { ChatPromptRenderer } from "./chatPrompt.js";
+import { ChatPromptRenderer } from "../model/chatPrompt.js";
 import { createHttpApp } from "./httpApp.js";
 import { cancelledByShutdown } from "./httpErrors.js";
 import { registerHealthRoutes } from "./routes/health.js";

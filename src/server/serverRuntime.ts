@@ -4,7 +4,7 @@
  * for the model and get a 503 in their own error shape while it is loading or closing.
  */
 import type { Context } from "../context/Context.js";
-import type { ChatPromptRenderer } from "./chatPrompt.js";
+import type { ChatPromptRenderer } from "../model/chatPrompt.js";
 import { modelNotFound, unavailable } from "./httpErrors.js";
 import type { GenerationScheduler } from "./scheduler.js";
 import { isServedModel, type ServedModel } from "./servedModel.js";

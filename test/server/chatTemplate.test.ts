@@ -7,7 +7,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { Model } from "../../src/index.js";
-import { ChatPromptRenderer } from "../../src/server/chatPrompt.js";
+import { ChatPromptRenderer } from "../../src/model/chatPrompt.js";
 import { makeScriptedModel } from "../fixtures/scriptedModel.js";
 import { startTestServer, type TestServer } from "./helpers.js";
 

@@ -4,7 +4,7 @@ import { after, before, describe, test } from "node:test";
 import OpenAI from "openai";
 import type { Context } from "../../src/context/Context.js";
 import { InvalidArgumentError } from "../../src/errors.js";
-import { ChatPromptRenderer } from "../../src/server/chatPrompt.js";
+import { ChatPromptRenderer } from "../../src/model/chatPrompt.js";
 import { postJson, readServerSentEvents, startTestServer, type TestServer } from "./helpers.js";
 
 let harness: TestServer;

@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { GenerationResult } from "../../generation/events.js";
-import type { ChatMessage } from "../chatPrompt.js";
+import type { ChatMessage } from "../../model/chatPrompt.js";
 import { collectGeneration, streamGeneration, type GenerationCall, type StreamFormat } from "../generationRun.js";
 import { badRequest, unsupported } from "../httpErrors.js";
 import { parseRequestBody } from "../requestBody.js";

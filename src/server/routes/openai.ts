@@ -10,7 +10,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { GenerationResult, StopReason } from "../../generation/events.js";
 import type { GenerationOptions } from "../../generation/options.js";
 import { formatServerSentComment, formatServerSentEvent } from "../../streaming/sse.js";
-import type { ChatMessage } from "../chatPrompt.js";
+import type { ChatMessage } from "../../model/chatPrompt.js";
 import { collectGeneration, streamGeneration, type GenerationCall, type StreamFormat } from "../generationRun.js";
 import { unsupported } from "../httpErrors.js";
 import { parseRequestBody } from "../requestBody.js";

@@ -1,5 +1,7 @@
 /**
- * Chat messages to a prompt. A model with a chat template (or a server given one) is
+ * Chat messages to a prompt: the one place that decides how a model is prompted with a
+ * conversation, so the server passes messages in and gets a prompt back without touching
+ * engine objects. A model with a chat template (or a server given one) is
  * rendered by the engine's chat wrappers (engine/chatTemplate.ts), which keep the
  * template's special tokens apart from the user's text, so a message cannot forge a turn
  * marker. A model without a template (a base model, like the bundled demo) gets a plain
@@ -13,7 +15,7 @@
  */
 import { jinjaTemplateRenderer, modelTemplateRenderer, type ChatTurn, type TemplateRenderer } from "../engine/chatTemplate.js";
 import { InvalidArgumentError, errorMessage } from "../errors.js";
-import { engineModelOf, type Model } from "../model/Model.js";
+import { engineModelOf, type Model } from "./Model.js";
 
 /** One message of a chat request. */
 export type ChatMessage = ChatTurn;
