@@ -11,7 +11,7 @@ import { defaultThreadSetting, engineThreadOptions, type ThreadSetting } from ".
 import { GenerationProgress, runGeneration } from "../generation/generate.js";
 import type { GenerationResult, TokenEvent } from "../generation/events.js";
 import { resolveGenerationOptions, type GenerationOptions } from "../generation/options.js";
-import { engineModelOf, type Model } from "../model/Model.js";
+import { engineModelOf, Model } from "../model/Model.js";
 import { TokenStream } from "../streaming/TokenStream.js";
 import { nonNegativeInteger, parseArgument, positiveInteger } from "../validation.js";
 import { AbortWait } from "./abortWait.js";
@@ -155,7 +155,7 @@ export class Context {
       { engineModel: engineModelOf(this.model), pool: this.#pool, promptTokens, maxTokens, options: resolved, batchSize: this.batchSize, signal },
       progress,
     );
-    const stream = new TokenStream(
+    const stream = TokenStream.create(
       events,
       (cancelledBeforeStart) => {
         this.#streams.delete(stream);
@@ -239,3 +239,17 @@ export class Context {
     return tokens;
   }
 }
+
+declare module "../model/Model.js" {
+  interface Model {
+    /** Creates a context on this model; same as `Context.create(model, params)`. */
+    createContext(params?: ContextParams): Promise<Context>;
+  }
+}
+
+// A context is built on a model, so the model layer cannot name Context without an import
+// circle: the convenience method is added here, where both are known. Every entry point
+// (src/index.ts, the server) loads this module.
+Model.prototype.createContext = function createContext(this: Model, params: ContextParams = {}): Promise<Context> {
+  return Context.create(this, params);
+};

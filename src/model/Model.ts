@@ -9,8 +9,6 @@ import { loadEngine, type GpuBackend } from "../engine/llama.js";
 import { readGgufHeader } from "../engine/gguf/ggufHeader.js";
 import { summarizeGgufHeader, type GgufModelSummary } from "../engine/gguf/ggufMetadata.js";
 import { parseArgument } from "../validation.js";
-import type { Context, ContextParams } from "../context/Context.js";
-import { createContextFor } from "../context/contextFactory.js";
 import type { EmbeddingContext, EmbeddingContextParams, EmbeddingInput, EmbedOptions } from "../embedding/EmbeddingContext.js";
 import { pullModel, type PullOptions } from "../pull/pullModel.js";
 import type { PullProgress } from "../pull/pullProgress.js";
@@ -69,6 +67,11 @@ const modelParamsSchema = z.strictObject({
   onPullProgress: z.function().optional(),
 });
 
+/** What a model disposes before itself (its contexts). */
+interface Disposable {
+  dispose(): Promise<void>;
+}
+
 const engineModels = new WeakMap<Model, LlamaModel>();
 
 /** The engine model behind a Model, for the context layer. Not part of the public API. */
@@ -82,7 +85,8 @@ export class Model {
   /** Absolute or relative path the model was loaded from. */
   readonly path: string;
   readonly metadata: ModelMetadata;
-  readonly #contexts = new Set<{ dispose(): Promise<void> }>();
+  /** Contexts built on this model, disposed before it. */
+  readonly #contexts = new Set<Disposable>();
   #embeddingContext: Promise<EmbeddingContext> | undefined;
   #disposed = false;
 
@@ -195,7 +199,7 @@ export class Model {
     }
   }
 
-  /** Throws TokenizationError unless every element is an integer id inside the vocabulary. */
+  /** @internal Throws TokenizationError unless every element is an integer id inside the vocabulary. */
   assertTokens(tokens: readonly number[], argument: string): void {
     if (!Array.isArray(tokens)) throw new TokenizationError(`${argument} must be an array of token ids`);
     const size = this.metadata.vocabularySize;
@@ -207,10 +211,8 @@ export class Model {
     }
   }
 
-  /** Creates a context on this model; same as `Context.create(model, params)`. */
-  createContext(params: ContextParams = {}): Promise<Context> {
-    return createContextFor(this, params);
-  }
+  // `createContext(params)` is added by context/Context.ts: a context is built on a model,
+  // so this layer does not know the Context class.
 
   /**
    * Embeds text: one L2-normalized vector per input (a string, token ids, or an array of
@@ -236,7 +238,7 @@ export class Model {
   }
 
   /** @internal Contexts register themselves so that disposing the model disposes them first. */
-  trackContext(context: { dispose(): Promise<void> }): () => void {
+  trackContext(context: Disposable): () => void {
     this.#contexts.add(context);
     return () => this.#contexts.delete(context);
   }

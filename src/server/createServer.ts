@@ -39,7 +39,7 @@ const connectionDrainMs = 1_000;
 
 /** Creates a server; nothing is bound or loaded until `listen()`. */
 export function createServer(options: ServerOptions = {}): MullamaServer {
-  return new MullamaServer(resolveServerOptions(options));
+  return MullamaServer.create(resolveServerOptions(options));
 }
 
 export class MullamaServer {
@@ -54,7 +54,11 @@ export class MullamaServer {
   #closing: Promise<void> | undefined;
 
   /** @internal Use {@link createServer}. */
-  constructor(settings: ResolvedServerOptions) {
+  static create(settings: ResolvedServerOptions): MullamaServer {
+    return new MullamaServer(settings);
+  }
+
+  private constructor(settings: ResolvedServerOptions) {
     this.#settings = settings;
     this.#runtime = new ServerRuntime(settings);
     const { app, cors, apiKey } = createHttpApp(this.#runtime);

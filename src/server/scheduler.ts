@@ -128,7 +128,7 @@ export class GenerationScheduler {
     }
     // The wrapper's result is the inner one, read once the inner stream has ended; when
     // the inner stream failed, the wrapper rejects with the same error before this runs.
-    return new TokenStream(observed(), () => result as GenerationResult);
+    return TokenStream.create(observed(), () => result as GenerationResult);
   }
 
   #record(result: GenerationResult): void {

@@ -25,7 +25,15 @@ export class TokenStream implements AsyncIterable<TokenEvent> {
    * result; it is told when the stream was closed before it ever started. `onStart` runs
    * when iteration begins (a stream nobody iterates holds nothing and is not tracked).
    */
-  constructor(
+  static create(
+    events: AsyncGenerator<TokenEvent, void, undefined>,
+    finish: (cancelledBeforeStart: boolean) => GenerationResult,
+    onStart?: () => void,
+  ): TokenStream {
+    return new TokenStream(events, finish, onStart);
+  }
+
+  private constructor(
     events: AsyncGenerator<TokenEvent, void, undefined>,
     finish: (cancelledBeforeStart: boolean) => GenerationResult,
     onStart?: () => void,

@@ -31,7 +31,7 @@ export const defaultStreamWindow = 16;
  */
 export function receiveStreamFromPort<Event = TokenEvent, Result = GenerationResult>(port: MessagePort, options: ReceiveStreamOptions = {}): PortStream<Event, Result> {
   const window = parseArgument(positiveInteger(), options.window ?? defaultStreamWindow, "options.window");
-  return new PortStream<Event, Result>(port, window);
+  return PortStream.create<Event, Result>(port, window);
 }
 
 export class PortStream<Event, Result> implements AsyncIterable<Event> {
@@ -53,7 +53,11 @@ export class PortStream<Event, Result> implements AsyncIterable<Event> {
   #cancelled = false;
 
   /** @internal Built by {@link receiveStreamFromPort}. */
-  constructor(port: MessagePort, window: number) {
+  static create<Event, Result>(port: MessagePort, window: number): PortStream<Event, Result> {
+    return new PortStream<Event, Result>(port, window);
+  }
+
+  private constructor(port: MessagePort, window: number) {
     this.#port = port;
     this.#window = window;
     this.result = new Promise<Result>((resolve, reject) => (this.#settleResult = { resolve, reject }));
