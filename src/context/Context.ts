@@ -8,7 +8,8 @@ import { z } from "zod";
 import { ContextError, ContextOverflowError, DisposedError, GenerationError, InvalidArgumentError, SequenceUnavailableError, TokenizationError, errorMessage } from "../errors.js";
 import { installAdaptiveThreads } from "../engine/threadPolicy.js";
 import { defaultThreadSetting, engineThreadOptions, type ThreadSetting } from "../engine/threads.js";
-import { GenerationProgress, runGeneration } from "../generation/generate.js";
+import { runGeneration } from "../generation/generate.js";
+import { GenerationTally } from "../generation/tally.js";
 import type { GenerationResult, TokenEvent } from "../generation/events.js";
 import { resolveGenerationOptions, type GenerationOptions } from "../generation/options.js";
 import { engineModelOf, Model } from "../model/Model.js";
@@ -134,9 +135,9 @@ export class Context {
   }
 
   /**
-   * Streams a generation as an async iterable of token events. Validation happens now
-   * (bad options and prompts that cannot fit throw synchronously); generation starts when
-   * iteration does.
+   * Streams a generation: an async iterable of token events, or of parts with `parts()`.
+   * Validation happens now (bad options and prompts that cannot fit throw synchronously);
+   * generation starts when iteration does. `options.observer` watches it without reading.
    */
   stream(prompt: string | readonly number[], options: GenerationOptions = {}): TokenStream {
     if (this.#disposed) throw new DisposedError("Context");
@@ -150,20 +151,24 @@ export class Context {
     // again when iteration starts, since a sequence can be taken in between.
     if (!resolved.wait && !this.#pool.hasFreeSequence) throw new SequenceUnavailableError();
     const signal = resolved.signal === undefined ? this.#disposeController.signal : AbortSignal.any([resolved.signal, this.#disposeController.signal]);
-    const progress = new GenerationProgress();
-    const events = runGeneration(
-      { engineModel: engineModelOf(this.model), pool: this.#pool, promptTokens, maxTokens, options: resolved, batchSize: this.batchSize, signal },
-      progress,
-    );
-    const stream = TokenStream.create(
-      events,
-      (cancelledBeforeStart) => {
-        this.#streams.delete(stream);
-        if (cancelledBeforeStart) progress.stopReason = "abort";
-        return progress.result(promptTokens.length, resolved.seed);
-      },
-      () => this.#streams.add(stream),
-    );
+    const tally = new GenerationTally(promptTokens.length, resolved.seed);
+    const request = {
+      engineModel: engineModelOf(this.model),
+      acquire: (waitSignal: AbortSignal) => this.#pool.acquire(promptTokens, { wait: resolved.wait, signal: waitSignal }),
+      promptTokens,
+      maxTokens,
+      options: resolved,
+      batchSize: this.batchSize,
+      signal,
+    };
+    const stream = TokenStream.create(runGeneration(request, tally), {
+      // A generation that had reached its end before it was closed keeps its own reason.
+      finish: (end) => tally.result(tally.end ?? end),
+      signal,
+      observer: resolved.observer,
+      onStart: () => this.#streams.add(stream),
+      onEnd: () => this.#streams.delete(stream),
+    });
     return stream;
   }
 

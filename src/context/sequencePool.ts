@@ -6,12 +6,7 @@
  */
 import type { LlamaContextSequence } from "node-llama-cpp";
 import { DisposedError, SequenceUnavailableError } from "../errors.js";
-
-export interface SequenceLease {
-  readonly sequence: LlamaContextSequence;
-  /** Returns the sequence to the pool. Safe to call twice. */
-  release(): void;
-}
+import { commonPrefixLength, type SequenceLease } from "../generation/prefill.js";
 
 interface Waiter {
   resolve(lease: SequenceLease): void;
@@ -119,11 +114,4 @@ export class SequencePool {
       },
     };
   }
-}
-
-export function commonPrefixLength(a: readonly number[], b: readonly number[]): number {
-  const length = Math.min(a.length, b.length);
-  let index = 0;
-  while (index < length && a[index] === b[index]) index++;
-  return index;
 }

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { abortSignal, finiteNumber, nonNegativeInteger, parseArgument, positiveInteger } from "../validation.js";
+import type { StreamObserver } from "./parts.js";
 
 /** Options accepted by `generate`, `generateStreaming` and `stream`. */
 export interface GenerationOptions {
@@ -29,6 +30,8 @@ export interface GenerationOptions {
   wait?: boolean;
   /** Whether to start the prompt with the model's BOS token when the model asks for one. Defaults to true. */
   addBos?: boolean;
+  /** Watches the stream without reading it: hooks for the first token, each part and the end. Defaults to none. */
+  observer?: StreamObserver;
 }
 
 export const generationDefaults = {
@@ -63,6 +66,7 @@ export const generationOptionsSchema = z.strictObject({
   signal: abortSignal().optional(),
   wait: z.boolean().optional(),
   addBos: z.boolean().optional(),
+  observer: z.custom<StreamObserver>(isObserver, { error: "expected an object with onFirstToken, onPart or onFinish functions" }).optional(),
 });
 
 /** Options after validation, with every default applied (`maxTokens` is resolved per prompt). */
@@ -78,6 +82,7 @@ export interface ResolvedGenerationOptions {
   signal: AbortSignal | undefined;
   wait: boolean;
   addBos: boolean;
+  observer: StreamObserver | undefined;
 }
 
 export function randomSeed(): number {
@@ -99,5 +104,12 @@ export function resolveGenerationOptions(options: unknown, contextSeed: number |
     signal: parsed.signal,
     wait: parsed.wait ?? generationDefaults.wait,
     addBos: parsed.addBos ?? generationDefaults.addBos,
+    observer: parsed.observer,
   };
+}
+
+function isObserver(value: unknown): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  const hooks = value as Record<string, unknown>;
+  return ["onFirstToken", "onPart", "onFinish"].every((hook) => hooks[hook] === undefined || typeof hooks[hook] === "function");
 }

@@ -4,13 +4,14 @@
  * a quick 503 with `Retry-After` instead of waiting forever, and it keeps count of every
  * generation in flight so shutdown can wait for them, then cancel them.
  *
- * It also wraps each stream to feed the metrics (time to first token, inter-token
+ * It also observes each stream to feed the metrics (time to first token, inter-token
  * latency, token counts), so every transport is measured the same way.
  */
 import type { Context } from "../context/Context.js";
-import type { GenerationResult, TokenEvent } from "../generation/events.js";
+import type { GenerationResult } from "../generation/events.js";
 import type { GenerationOptions } from "../generation/options.js";
-import { TokenStream } from "../streaming/TokenStream.js";
+import type { StreamObserver, TextPart } from "../generation/parts.js";
+import type { TokenStream } from "../streaming/TokenStream.js";
 import { serverBusy, unavailable } from "./httpErrors.js";
 import type { ServerMetrics } from "./serverMetrics.js";
 
@@ -59,9 +60,9 @@ export class GenerationScheduler {
   start(prompt: string | readonly number[], options: GenerationOptions, signal: AbortSignal): TokenStream {
     if (!this.#admitting) throw unavailable("SHUTTING_DOWN", "The server is shutting down");
     if (this.#inFlight >= this.capacity) throw serverBusy(this.#retryAfterSeconds());
-    const stream = this.#context.stream(prompt, { ...options, signal: AbortSignal.any([signal, this.#cancel.signal]) });
+    const stream = this.#context.stream(prompt, { ...options, signal: AbortSignal.any([signal, this.#cancel.signal]), observer: this.#observer() });
     this.#inFlight++;
-    return this.#observe(stream);
+    return stream;
   }
 
   /** Refuses new generations from now on; running and queued ones go on. */
@@ -97,38 +98,21 @@ export class GenerationScheduler {
     return Math.min(maxRetryAfterSeconds, Math.max(1, Math.ceil((serviceMs * rounds) / 1000)));
   }
 
-  /** The same stream, seen by the metrics; its end (however it ends) releases the slot. */
-  #observe(stream: TokenStream): TokenStream {
-    let result: GenerationResult | undefined;
-    let previous: TokenEvent | undefined;
-    const onEnd = (final: GenerationResult | undefined) => {
-      result = final;
-      if (final !== undefined) this.#record(final);
-      this.#inFlight--;
-      if (this.#inFlight === 0) for (const waiter of this.#idleWaiters.splice(0)) waiter();
+  /** Watches one generation: inter-token latency as it goes; its end, however it comes, records the totals and frees its slot. */
+  #observer(): StreamObserver {
+    let previous: TextPart | undefined;
+    return {
+      onPart: (part) => {
+        const tokens = part.tokenCount - (previous?.tokenCount ?? part.tokenCount);
+        if (previous !== undefined && tokens > 0) this.#metrics.interTokenLatency.observe((part.elapsedMs - previous.elapsedMs) / 1000 / tokens, tokens);
+        previous = part;
+      },
+      onFinish: (final) => {
+        if (final.type === "finish") this.#record(final.result);
+        this.#inFlight--;
+        if (this.#inFlight === 0) for (const waiter of this.#idleWaiters.splice(0)) waiter();
+      },
     };
-    const metrics = this.#metrics;
-    async function* observed(): AsyncGenerator<TokenEvent, void, undefined> {
-      const iterator = stream[Symbol.asyncIterator]();
-      try {
-        for (;;) {
-          const next = await iterator.next();
-          if (next.done) return;
-          const event = next.value;
-          const tokens = event.tokenCount - (previous?.tokenCount ?? event.tokenCount);
-          if (previous !== undefined && tokens > 0) metrics.interTokenLatency.observe((event.elapsedMs - previous.elapsedMs) / 1000 / tokens, tokens);
-          previous = event;
-          yield event;
-        }
-      } finally {
-        // Leaving early stops the generation and frees its sequence before the slot is released.
-        await iterator.return?.();
-        onEnd(await stream.result.catch(() => undefined));
-      }
-    }
-    // The wrapper's result is the inner one, read once the inner stream has ended; when
-    // the inner stream failed, the wrapper rejects with the same error before this runs.
-    return TokenStream.create(observed(), () => result as GenerationResult);
   }
 
   #record(result: GenerationResult): void {

@@ -1,89 +1,117 @@
 /**
- * The one stream every API is built on: an async iterable of token events that also
- * resolves to a result. It can be consumed once, by `for await`, `.text()`, or one of
- * the conversions to Web and Node streams. Leaving early (`break`, `return`, a throw,
- * cancelling the Web stream, destroying the Node stream) stops generation at once and
- * frees the sequence.
+ * The one stream every API is built on. It is read once, in one of two shapes:
+ * - as token events (`for await`, `.text()`, the Web and Node stream conversions), with the
+ *   outcome in `result`, which resolves or rejects when the generation ends;
+ * - as parts (`parts()`): the same text parts, then exactly one `finish` or `error` part,
+ *   so a reader needs nothing else.
+ * Observers (`observer` option of `context.stream`) watch either shape without reading it.
+ * Leaving early (`break`, `return`, a throw, cancelling the Web stream, destroying the
+ * Node stream, `close()`) stops generation at once and frees the sequence.
  */
 import { Readable } from "node:stream";
 import { InvalidArgumentError } from "../errors.js";
 import type { GenerationResult, TokenEvent } from "../generation/events.js";
+import type { ContentPart, FinalPart, StreamObserver, StreamPart } from "../generation/parts.js";
+import type { GenerationEnd } from "../generation/tally.js";
+
+/** What a TokenStream reads: content parts, then how the generation ended. */
+export type PartSource = AsyncGenerator<ContentPart, GenerationEnd, undefined>;
+
+/** @internal How Context builds a stream. */
+export interface TokenStreamSettings {
+  /** Builds the result from how the generation ended. */
+  finish: (end: GenerationEnd) => GenerationResult;
+  /** The generation's abort signal: a stream closed after it fired ended with `"abort"`. */
+  signal?: AbortSignal;
+  observer?: StreamObserver | undefined;
+  /** Runs at the first pull: a stream nobody reads holds nothing and needs no tracking. */
+  onStart?: () => void;
+  /** Runs once when the stream ends, before the observer hears of it. */
+  onEnd?: () => void;
+}
+
+const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
 export class TokenStream implements AsyncIterable<TokenEvent> {
   /** Resolves when the generation ends, however it ends; rejects when it fails. */
   readonly result: Promise<GenerationResult>;
-  readonly #events: AsyncGenerator<TokenEvent, void, undefined>;
+  readonly #source: PartSource;
+  readonly #settings: TokenStreamSettings;
+  readonly #ended: Promise<FinalPart>;
+  #announceEnd!: (part: FinalPart) => void;
+  #settleResult!: { resolve: (result: GenerationResult) => void; reject: (error: unknown) => void };
+  #final: FinalPart | undefined;
   #consumed = false;
-
-  readonly #finish: (cancelledBeforeStart: boolean) => GenerationResult;
-  readonly #settle: { resolve: (result: GenerationResult) => void; reject: (error: unknown) => void };
   #started = false;
-  readonly #onStart: (() => void) | undefined;
+  #sawText = false;
 
-  /**
-   * @internal Built by Context. `finish` turns the generation's final progress into the
-   * result; it is told when the stream was closed before it ever started. `onStart` runs
-   * when iteration begins (a stream nobody iterates holds nothing and is not tracked).
-   */
-  static create(
-    events: AsyncGenerator<TokenEvent, void, undefined>,
-    finish: (cancelledBeforeStart: boolean) => GenerationResult,
-    onStart?: () => void,
-  ): TokenStream {
-    return new TokenStream(events, finish, onStart);
+  /** @internal Built by Context. */
+  static create(source: PartSource, settings: TokenStreamSettings): TokenStream {
+    return new TokenStream(source, settings);
   }
 
-  private constructor(
-    events: AsyncGenerator<TokenEvent, void, undefined>,
-    finish: (cancelledBeforeStart: boolean) => GenerationResult,
-    onStart?: () => void,
-  ) {
-    let settle!: { resolve: (result: GenerationResult) => void; reject: (error: unknown) => void };
-    this.result = new Promise<GenerationResult>((resolve, reject) => (settle = { resolve, reject }));
+  private constructor(source: PartSource, settings: TokenStreamSettings) {
+    this.#source = source;
+    this.#settings = settings;
+    this.result = new Promise<GenerationResult>((resolve, reject) => (this.#settleResult = { resolve, reject }));
     // Nobody has to await the result; a failure still surfaces through the iterator.
     this.result.catch(() => {});
-    this.#settle = settle;
-    this.#finish = finish;
-    this.#onStart = onStart;
-    this.#events = this.#run(events);
-  }
-
-  async *#run(events: AsyncGenerator<TokenEvent, void, undefined>): AsyncGenerator<TokenEvent, void, undefined> {
-    this.#started = true;
-    this.#onStart?.();
-    try {
-      yield* events;
-    } catch (error) {
-      this.#settle.reject(error);
-      throw error;
-    } finally {
-      this.#settle.resolve(this.#finish(false));
-    }
+    this.#ended = new Promise<FinalPart>((resolve) => (this.#announceEnd = resolve));
   }
 
   /**
    * Stops the generation and frees its sequence; iteration ends. Resolves once the
    * sequence is free (after the decode in flight, if any). Safe to call at any time.
+   * The result says `"abort"` when the generation's signal had fired (or it never
+   * started), `"callback"` otherwise, unless the generation had already reached its end.
    */
   async close(): Promise<void> {
     this.#consumed = true;
-    await this.#events.return();
-    if (!this.#started) this.#settle.resolve(this.#finish(true));
+    const started = this.#started;
+    try {
+      await this.#source.return(undefined as never);
+    } catch (error) {
+      this.#settle({ type: "error", error });
+      throw error;
+    }
+    if (this.#final === undefined) this.#settle(this.#finishPart({ stopReason: !started || this.#settings.signal?.aborted === true ? "abort" : "callback" }));
   }
 
   [Symbol.asyncIterator](): AsyncIterator<TokenEvent> {
-    if (this.#consumed) throw new InvalidArgumentError("stream", "a TokenStream can be consumed only once");
-    this.#consumed = true;
-    const events = this.#events;
-    // return() goes through close(), which also settles the result of a stream that
-    // is left before its first event.
+    this.#claim();
     return {
-      next: () => events.next(),
+      next: () => this.#pull(),
+      // return() goes through close(), which also settles a stream left before its first event.
       return: async () => {
         await this.close();
-        return { done: true, value: undefined };
+        return done;
       },
-      throw: (error?: unknown) => events.throw(error),
+      throw: (error?: unknown) => this.#source.throw(error).then(this.#onNext, this.#onError),
+    };
+  }
+
+  /**
+   * The stream as parts: each text part (the same objects the events are), then exactly
+   * one `finish` (with the result) or `error` (with the error) part. Leaving early stops
+   * the generation like any other way of leaving; the final part then goes to observers.
+   */
+  parts(): AsyncIterableIterator<StreamPart> {
+    this.#claim();
+    let finalDelivered = false;
+    const final = (): Promise<IteratorResult<StreamPart, undefined>> => {
+      finalDelivered = true;
+      return this.#ended.then((part) => ({ done: false, value: part }));
+    };
+    return {
+      next: () => (finalDelivered ? Promise.resolve(done) : this.#pull().then((next) => (next.done ? final() : next), final)),
+      return: async () => {
+        finalDelivered = true;
+        await this.close();
+        return done;
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
     };
   }
 
@@ -134,5 +162,61 @@ export class TokenStream implements AsyncIterable<TokenEvent> {
         Promise.resolve(iterator.return?.()).then(() => callback(error), callback);
       },
     });
+  }
+
+  #claim(): void {
+    if (this.#consumed) throw new InvalidArgumentError("stream", "a TokenStream can be consumed only once");
+    this.#consumed = true;
+  }
+
+  /** The next content part, or done once the stream has ended (the final part is then known). */
+  #pull(): Promise<IteratorResult<ContentPart, undefined>> {
+    if (this.#final !== undefined) return Promise.resolve(done);
+    if (!this.#started) {
+      this.#started = true;
+      this.#settings.onStart?.();
+    }
+    return this.#source.next().then(this.#onNext, this.#onError);
+  }
+
+  readonly #onNext = (next: IteratorResult<ContentPart, GenerationEnd | undefined>): IteratorResult<ContentPart, undefined> => {
+    if (next.done) {
+      // No value: the source was closed from outside, and close() settles the stream.
+      if (next.value !== undefined) this.#settle(this.#finishPart(next.value));
+      return done;
+    }
+    const observer = this.#settings.observer;
+    if (observer !== undefined) {
+      const part = next.value;
+      if (!this.#sawText && part.type === "text") {
+        this.#sawText = true;
+        observer.onFirstToken?.(part);
+      }
+      observer.onPart?.(part);
+    }
+    return next;
+  };
+
+  readonly #onError = (error: unknown): never => {
+    this.#settle({ type: "error", error });
+    throw error;
+  };
+
+  #finishPart(end: GenerationEnd): FinalPart {
+    const result = this.#settings.finish(end);
+    const signal = this.#settings.signal;
+    if (result.stopReason === "abort" && signal?.aborted) return { type: "finish", result, abortReason: signal.reason };
+    return { type: "finish", result };
+  }
+
+  /** Ends the stream once: the first final part wins. */
+  #settle(part: FinalPart): void {
+    if (this.#final !== undefined) return;
+    this.#final = part;
+    this.#settings.onEnd?.();
+    if (part.type === "finish") this.#settleResult.resolve(part.result);
+    else this.#settleResult.reject(part.error);
+    this.#announceEnd(part);
+    this.#settings.observer?.onFinish?.(part);
   }
 }

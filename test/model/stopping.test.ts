@@ -20,6 +20,18 @@ test("returning false from the callback stops at once, with stopReason callback"
   assert.equal(context.busySequences, 0);
 });
 
+test("leaving on the last piece of text keeps the reason the generation ended for", async () => {
+  const result = await context.generateStreaming("And God said", 5, (_text, event) => event.tokenCount < 5, greedy);
+  assert.equal(result.stopReason, "maxTokens");
+  assert.equal(result.tokenCount, 5);
+  const whole = (await context.generate("And God said", { ...greedy, maxTokens: 40, stop: ["king"] })).text;
+  let seen = "";
+  const stopped = await context.generateStreaming("And God said", 40, (text) => (seen += text) !== whole, { ...greedy, stop: ["king"] });
+  assert.equal(seen, whole, "left on the text just before the stop string");
+  assert.equal(stopped.stopReason, "stop");
+  assert.equal(stopped.stopString, "king");
+});
+
 test("an async callback is awaited, and its false stops too", async () => {
   const seen: string[] = [];
   const result = await context.generateStreaming("And God said", 100, async (text) => {

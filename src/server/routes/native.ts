@@ -16,8 +16,8 @@ import type { ServerRuntime } from "../serverRuntime.js";
 import { StreamingResponse } from "../streamingResponse.js";
 import { generateRequestFromQuery } from "./generateQuery.js";
 
-/** The generation options a client can send as JSON (no signal; waiting is the server's business). */
-export const wireGenerationOptionsSchema = generationOptionsSchema.omit({ signal: true, wait: true });
+/** The generation options a client can send as JSON (no signal or observer; waiting is the server's business). */
+export const wireGenerationOptionsSchema = generationOptionsSchema.omit({ signal: true, wait: true, observer: true });
 
 /** A prompt as text or token ids (the context range-checks ids against the vocabulary). */
 export const wirePromptSchema = z.union([z.string(), z.array(z.number().int("token ids are integers")).min(1, "must not be empty")], {

@@ -1,0 +1,55 @@
+/**
+ * The parts of a stream: what a generation produces, in order, ending with exactly one
+ * final part. A consumer that reads parts needs nothing else (no separate result promise,
+ * no try/catch around its loop), which is what lets every transport be a plain function
+ * from part to bytes.
+ *
+ * Content parts carry output; today that is text. Later kinds (`reasoning`,
+ * `tool-call-start`, `tool-call-delta`, `tool-call`) join {@link ContentPart}; a transport
+ * that does not render a kind skips it, and the final parts never change.
+ */
+import type { GenerationResult, TokenEvent } from "./events.js";
+
+/** A piece of generated text: the same object the stream's `for await` yields as an event. */
+export interface TextPart extends TokenEvent {
+  type: "text";
+}
+
+/** Output of the generation. */
+export type ContentPart = TextPart;
+
+/** The generation ended, however it ended without failing (see `result.stopReason`). */
+export interface FinishPart {
+  type: "finish";
+  result: GenerationResult;
+  /** Why it was aborted, when `result.stopReason` is `"abort"` and an AbortSignal fired: the signal's reason. */
+  abortReason?: unknown;
+}
+
+/** The generation failed; nothing follows. */
+export interface ErrorPart {
+  type: "error";
+  error: unknown;
+}
+
+/** The last part of every stream: exactly one, however the stream ends. */
+export type FinalPart = FinishPart | ErrorPart;
+
+export type StreamPart = ContentPart | FinalPart;
+
+/**
+ * Watches a stream without consuming it (metrics, logs, a spinner): pass it as the
+ * `observer` option of `context.stream()`. Each hook runs before the consumer sees the
+ * part. Hooks must not throw: an exception reaches whoever is reading the stream.
+ */
+export interface StreamObserver {
+  /** Called once, with the first text part. */
+  onFirstToken?(part: TextPart): void;
+  /** Called with every content part (not the final one). */
+  onPart?(part: ContentPart): void;
+  /**
+   * Called once with the final part, however the stream ends: finished, failed, closed,
+   * or closed before it started. It is the place to release what was taken for the stream.
+   */
+  onFinish?(part: FinalPart): void;
+}
