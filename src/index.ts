@@ -19,10 +19,10 @@ export { tokenStreamToWebSocketMessages } from "./streaming/websocketMessages.js
 export type { ServerMessage } from "./streaming/websocketMessages.js";
 export { Channel, pipeToChannel, defaultChannelCapacity } from "./streaming/channel.js";
 export type { DeliveryOutcome, PipeToChannelOptions } from "./streaming/channel.js";
-export { sendStreamToPort, sendErrorToPort } from "./streaming/workerBridge.js";
-export type { PortSource } from "./streaming/workerBridge.js";
-export { receiveStreamFromPort, PortStream, defaultStreamWindow } from "./streaming/portStream.js";
-export type { ReceiveStreamOptions } from "./streaming/portStream.js";
+export { sendStreamToPort, sendErrorToPort } from "./streaming/workerBridgeSender.js";
+export type { PortSource } from "./streaming/workerBridgeSender.js";
+export { receiveStreamFromPort, PortStream, defaultStreamWindow } from "./streaming/workerBridgeReceiver.js";
+export type { ReceiveStreamOptions } from "./streaming/workerBridgeReceiver.js";
 export { bufferByCount, bufferByTime, bufferByWord } from "./streaming/buffering.js";
 export type { TokenGroup, BufferByWordOptions } from "./streaming/buffering.js";
 export { ProgressTracker, trackProgress, withProgress, defaultProgressInterval } from "./streaming/progress.js";

@@ -19,9 +19,9 @@ export interface TextPart extends TokenEvent {
 export type ContentPart = TextPart;
 
 /** The generation ended, however it ended without failing (see `result.stopReason`). */
-export interface FinishPart {
+export interface FinishPart<Result = GenerationResult> {
   type: "finish";
-  result: GenerationResult;
+  result: Result;
   /** Why it was aborted, when `result.stopReason` is `"abort"` and an AbortSignal fired: the signal's reason. */
   abortReason?: unknown;
 }

@@ -14,7 +14,7 @@ import { ChatPromptRenderer } from "../model/chatPrompt.js";
 import { createHttpApp } from "./httpApp.js";
 import { cancelledByShutdown } from "./httpErrors.js";
 import { registerHealthRoutes } from "./routes/health.js";
-import { registerNativeRoutes } from "./routes/native.js";
+import { registerNativeSseRoute } from "./routes/nativeSse.js";
 import { registerOllamaRoutes } from "./routes/ollama.js";
 import { registerOpenAiRoutes } from "./routes/openai.js";
 import { registerWebSocketRoute, type WebSocketRoute } from "./routes/websocket.js";
@@ -65,7 +65,7 @@ export class MullamaServer {
     registerHealthRoutes(app, this.#runtime);
     registerOpenAiRoutes(app, this.#runtime);
     registerOllamaRoutes(app, this.#runtime);
-    registerNativeRoutes(app, this.#runtime);
+    registerNativeSseRoute(app, this.#runtime);
     if (settings.ui) registerWebUiRoutes(app);
     this.#webSockets = registerWebSocketRoute(app, this.#runtime, cors, apiKey);
     this.#app = app;

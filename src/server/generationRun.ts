@@ -1,15 +1,17 @@
 /**
  * The two ways a route runs a generation, shared by every protocol: collected into one
- * answer, or streamed chunk by chunk through a {@link StreamingResponse}. Each protocol
- * supplies only its wire format.
+ * answer, or streamed through the stream driver into the HTTP response. Each protocol
+ * supplies only its wire format. Either way the request has one AbortController: the
+ * client leaving aborts it, and so does shutdown (through the scheduler).
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { GenerationResult, TokenEvent } from "../generation/events.js";
+import type { GenerationResult } from "../generation/events.js";
 import type { GenerationOptions } from "../generation/options.js";
-import { cancelledByShutdown, toHttpError, type Protocol } from "./httpErrors.js";
-import { logFailure, logGeneration } from "./requestLog.js";
+import { driveStream, type WireFormat } from "../streaming/driveStream.js";
+import { cancellation } from "./httpErrors.js";
+import { logGeneration, logStreamEnd } from "./requestLog.js";
 import type { GenerationScheduler } from "./scheduler.js";
-import { disconnectSignal, StreamingResponse, type StreamingResponseOptions } from "./streamingResponse.js";
+import { onDisconnect, StreamingResponse } from "./streamingResponse.js";
 
 export interface GenerationCall {
   scheduler: GenerationScheduler;
@@ -29,34 +31,31 @@ export interface CollectedGeneration {
 
 /**
  * Runs the generation to its end. Resolves undefined when the client went away (nothing
- * is left to answer); throws a 503 when shutdown cancelled it.
+ * is left to answer); throws the failure, or why it was cut short (a 503 at shutdown),
+ * for the error handler to answer.
  */
 export async function collectGeneration(request: FastifyRequest, reply: FastifyReply, call: GenerationCall): Promise<CollectedGeneration | undefined> {
-  const signal = disconnectSignal(reply);
-  const stream = call.scheduler.start(call.prompt, call.options, signal);
+  const controller = new AbortController();
+  let disconnected = false;
+  onDisconnect(reply.raw, (reason) => {
+    disconnected = true;
+    controller.abort(reason);
+  });
+  const stream = call.scheduler.start(call.prompt, call.options, controller);
   const tokens: number[] = [];
-  for await (const event of stream) tokens.push(...event.tokens);
-  const result = await stream.result;
-  logGeneration(request, result, call.logFields);
-  if (result.stopReason !== "abort") return { result, tokens };
-  if (signal.aborted) {
-    reply.hijack();
-    reply.raw.destroy();
-    return undefined;
+  for await (const part of stream.parts()) {
+    if (part.type === "text") tokens.push(...part.tokens);
+    else if (part.type === "error") throw part.error;
+    else {
+      logGeneration(request, part.result, call.logFields);
+      if (part.result.stopReason !== "abort") return { result: part.result, tokens };
+      if (!disconnected) throw cancellation(part.abortReason);
+      reply.hijack();
+      reply.raw.destroy();
+      return undefined;
+    }
   }
-  throw cancelledByShutdown();
-}
-
-/** How a protocol writes a stream: chunks as text, and the final words. */
-export interface StreamFormat {
-  protocol: Protocol;
-  response: StreamingResponseOptions;
-  /** Written as soon as the headers are out (the OpenAI chat role chunk); optional. */
-  opening?: () => string;
-  token: (event: TokenEvent) => string | undefined;
-  end: (result: GenerationResult) => string;
-  /** A failure or a cancellation after the response started, in the protocol's error shape. */
-  error: (body: unknown) => string;
+  throw new Error("The stream ended without a final part");
 }
 
 /**
@@ -64,28 +63,13 @@ export interface StreamFormat {
  * the headers go out, so it still gets a proper status; later failures become the
  * protocol's in-stream error. A client that leaves cancels the generation within a token.
  */
-export async function streamGeneration(request: FastifyRequest, reply: FastifyReply, call: GenerationCall, format: StreamFormat): Promise<void> {
-  const response = new StreamingResponse(reply, { keepAliveIntervalMs: call.keepAliveIntervalMs, ...format.response });
-  const stream = call.scheduler.start(call.prompt, call.options, response.signal);
-  response.open();
-  try {
-    if (format.opening !== undefined) await response.write(format.opening());
-    for await (const event of stream) {
-      const chunk = format.token(event);
-      if (chunk !== undefined) await response.write(chunk);
-    }
-    const result = await stream.result;
-    logGeneration(request, result, call.logFields);
-    if (result.stopReason === "abort") {
-      if (!response.signal.aborted) await response.write(format.error(toHttpError(cancelledByShutdown(), format.protocol).body));
-    } else {
-      await response.write(format.end(result));
-    }
-  } catch (error) {
-    const failure = toHttpError(error, format.protocol);
-    logFailure(request, failure, error);
-    await response.write(format.error(failure.body));
-  } finally {
-    response.end();
-  }
+export async function streamGeneration(request: FastifyRequest, reply: FastifyReply, call: GenerationCall, contentType: string, format: WireFormat<string>): Promise<void> {
+  const controller = new AbortController();
+  const stream = call.scheduler.start(call.prompt, call.options, controller);
+  const response = StreamingResponse.open(reply, contentType);
+  await driveStream(stream, format, response, {
+    controller,
+    keepAliveIntervalMs: call.keepAliveIntervalMs,
+    onEnd: (end) => logStreamEnd(request, end, call.logFields),
+  });
 }

@@ -61,7 +61,7 @@ export function createHttpApp(runtime: ServerRuntime): { app: FastifyInstance; c
 /** Answers with the error in the route's protocol shape, logging it once. */
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown): void {
   const response = toHttpError(error, protocolOf(pathOf(request.url)));
-  logFailure(request, response, error);
+  logFailure(request, error);
   if (reply.sent || reply.raw.headersSent) return;
   void reply.code(response.status).headers(response.headers).send(response.body);
 }

@@ -9,7 +9,7 @@
  * faults become 500s, and their details stay in the log, not in the body.
  */
 import { describeError, type PublicError } from "../errorPolicy.js";
-import { RequestError, type ServerErrorCode } from "../errors.js";
+import { MullamaError, RequestError, type ServerErrorCode } from "../errors.js";
 
 export { RequestError };
 
@@ -54,6 +54,15 @@ export function unavailable(code: Extract<ServerErrorCode, "MODEL_LOADING" | "SH
 /** The final word of a stream that shutdown cut short. */
 export function cancelledByShutdown(): RequestError {
   return unavailable("SHUTTING_DOWN", "The generation was cancelled because the server is shutting down");
+}
+
+/**
+ * Why a generation the server still answers was cut short, as an error to report: its
+ * abort reason when that is one of ours (shutdown's SHUTTING_DOWN, a disposed context),
+ * else SHUTTING_DOWN, the one reason the server cuts a stream whose client is still there.
+ */
+export function cancellation(abortReason: unknown): MullamaError {
+  return abortReason instanceof MullamaError ? abortReason : cancelledByShutdown();
 }
 
 /** What a caller needs to answer with: status, headers, body, and how loudly to log it. */

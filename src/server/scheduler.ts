@@ -1,8 +1,9 @@
 /**
  * Admission in front of the context. The context already runs `parallel` generations at
  * once and lines up the rest; the scheduler bounds that line, so a flood of requests gets
- * a quick 503 with `Retry-After` instead of waiting forever, and it keeps count of every
- * generation in flight so shutdown can wait for them, then cancel them.
+ * a quick 503 with `Retry-After` instead of waiting forever, and it holds the one
+ * AbortController of every generation in flight, so shutdown can wait for them, then
+ * cancel them.
  *
  * It also observes each stream to feed the metrics (time to first token, inter-token
  * latency, token counts), so every transport is measured the same way.
@@ -15,6 +16,9 @@ import type { TokenStream } from "../streaming/TokenStream.js";
 import { serverBusy, unavailable } from "./httpErrors.js";
 import type { ServerMetrics } from "./serverMetrics.js";
 
+/** What the scheduler needs of a context (a Context is one). */
+export type GenerationContext = Pick<Context, "stream" | "sequences">;
+
 export interface SchedulerOptions {
   /** Generations allowed to wait for a sequence beyond the `parallel` running ones. */
   maxQueue: number;
@@ -25,17 +29,17 @@ const serviceTimeSmoothing = 0.2;
 const maxRetryAfterSeconds = 60;
 
 export class GenerationScheduler {
-  readonly #context: Context;
+  readonly #context: GenerationContext;
   readonly #metrics: ServerMetrics;
   readonly #maxQueue: number;
-  readonly #cancel = new AbortController();
+  /** The controller of each generation admitted and not finished. */
+  readonly #inFlight = new Set<AbortController>();
   #admitting = true;
-  #inFlight = 0;
   #idleWaiters: (() => void)[] = [];
   /** Moving average of how long a generation holds its sequence, in milliseconds. */
   #averageServiceMs: number | undefined;
 
-  constructor(context: Context, metrics: ServerMetrics, options: SchedulerOptions) {
+  constructor(context: GenerationContext, metrics: ServerMetrics, options: SchedulerOptions) {
     this.#context = context;
     this.#metrics = metrics;
     this.#maxQueue = options.maxQueue;
@@ -43,7 +47,7 @@ export class GenerationScheduler {
 
   /** Generations admitted and not finished: running, waiting for a sequence, or about to start. */
   get inFlight(): number {
-    return this.#inFlight;
+    return this.#inFlight.size;
   }
 
   /** Most generations in flight at once: running plus queued. */
@@ -55,13 +59,15 @@ export class GenerationScheduler {
    * Admits a generation and returns its stream. Everything that can be refused is refused
    * here, before a response starts: a full queue (503 + Retry-After), a server shutting
    * down (503), bad options or a prompt that cannot fit (4xx, thrown by the context).
-   * The caller must iterate the stream; `signal` (the client going away) cancels it.
+   * `controller` is the request's one AbortController: whatever ends the request (the
+   * client leaving, a cancel message, shutdown) aborts it. The caller must read or close
+   * the stream; its end, however it comes, frees the slot.
    */
-  start(prompt: string | readonly number[], options: GenerationOptions, signal: AbortSignal): TokenStream {
+  start(prompt: string | readonly number[], options: GenerationOptions, controller: AbortController): TokenStream {
     if (!this.#admitting) throw unavailable("SHUTTING_DOWN", "The server is shutting down");
-    if (this.#inFlight >= this.capacity) throw serverBusy(this.#retryAfterSeconds());
-    const stream = this.#context.stream(prompt, { ...options, signal: AbortSignal.any([signal, this.#cancel.signal]), observer: this.#observer() });
-    this.#inFlight++;
+    if (this.#inFlight.size >= this.capacity) throw serverBusy(this.#retryAfterSeconds());
+    const stream = this.#context.stream(prompt, { ...options, signal: controller.signal, observer: this.#observer(controller) });
+    this.#inFlight.add(controller);
     return stream;
   }
 
@@ -70,15 +76,15 @@ export class GenerationScheduler {
     this.#admitting = false;
   }
 
-  /** Cancels every generation in flight: each ends within one token with `stopReason: "abort"`. */
+  /** Cancels every generation in flight: each ends within one token with `stopReason: "abort"` and `reason` as its abort reason. */
   cancelAll(reason: unknown): void {
     this.#admitting = false;
-    this.#cancel.abort(reason);
+    for (const controller of this.#inFlight) controller.abort(reason);
   }
 
   /** Resolves true once nothing is in flight, or false after `timeoutMs`. */
   whenIdle(timeoutMs: number): Promise<boolean> {
-    if (this.#inFlight === 0) return Promise.resolve(true);
+    if (this.#inFlight.size === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
       const done = (idle: boolean) => {
         clearTimeout(timer);
@@ -99,7 +105,7 @@ export class GenerationScheduler {
   }
 
   /** Watches one generation: inter-token latency as it goes; its end, however it comes, records the totals and frees its slot. */
-  #observer(): StreamObserver {
+  #observer(controller: AbortController): StreamObserver {
     let previous: TextPart | undefined;
     return {
       onPart: (part) => {
@@ -109,8 +115,8 @@ export class GenerationScheduler {
       },
       onFinish: (final) => {
         if (final.type === "finish") this.#record(final.result);
-        this.#inFlight--;
-        if (this.#inFlight === 0) for (const waiter of this.#idleWaiters.splice(0)) waiter();
+        this.#inFlight.delete(controller);
+        if (this.#inFlight.size === 0) for (const waiter of this.#idleWaiters.splice(0)) waiter();
       },
     };
   }

@@ -1,10 +1,11 @@
 /**
- * Server-Sent Events encoding (the WHATWG `text/event-stream` format) and the adapter
- * that turns a token stream into events: `token` per piece, then `done` with the stop
- * reason, usage and timings, or `error`. Each event carries an id so a client knows
- * where it is. Transport (HTTP headers, keep-alive, disconnects) is the server's job.
+ * Server-Sent Events encoding (the WHATWG `text/event-stream` format) and the native SSE
+ * wire format over it: `token` per piece, then `done` with the stop reason, usage and
+ * timings, or `error`. Each event carries an id so a client knows where it is. Transport
+ * (HTTP headers, keep-alive, disconnects) is the driver's and the server's job.
  */
 import { toErrorInfo } from "../errorPolicy.js";
+import { formatParts, type WireFormat } from "./driveStream.js";
 import type { TokenStream } from "./TokenStream.js";
 import { summarize } from "./usage.js";
 
@@ -39,26 +40,35 @@ function singleLine(text: string): string {
 }
 
 /**
- * Encodes a token stream as SSE text: `event: token` (`{"text", "index", "tokenCount"}`),
- * then `event: done` (stop reason, usage, timings) or `event: error` (`{"code", "message"}`).
- * Leaving early (the consumer stops iterating) stops the generation.
+ * The native SSE wire format: `event: token` per text part (`{"text", "index",
+ * "tokenCount"}`), then `event: done` (stop reason, usage, timings) or `event: error`
+ * (`{"error": {"code", "message"}}`, told by the one error policy: a fault's details stay
+ * out). Ids count the events from 0. Make one per stream.
+ */
+export function serverSentEventFormat(): WireFormat<string> {
+  let id = 0;
+  return {
+    keepAlive: formatServerSentComment("keep-alive"),
+    format(part) {
+      switch (part.type) {
+        case "text":
+          return formatServerSentEvent({ event: "token", id: id++, data: JSON.stringify({ text: part.text, index: part.index, tokenCount: part.tokenCount }) });
+        case "finish":
+          return formatServerSentEvent({ event: "done", id: id++, data: JSON.stringify(summarize(part.result)) });
+        case "error":
+          return formatServerSentEvent({ event: "error", id: id++, data: JSON.stringify({ error: toErrorInfo(part.error) }) });
+      }
+    },
+  };
+}
+
+/**
+ * Encodes a token stream as SSE text, in {@link serverSentEventFormat}'s events (no
+ * keep-alives: they are the transport's job). Leaving early (the consumer stops
+ * iterating) stops the generation.
  */
 export async function* tokenStreamToServerSentEvents(stream: TokenStream): AsyncGenerator<string, void, undefined> {
-  let id = 0;
-  try {
-    for await (const event of stream) {
-      yield formatServerSentEvent({
-        event: "token",
-        id: id++,
-        data: JSON.stringify({ text: event.text, index: event.index, tokenCount: event.tokenCount }),
-      });
-    }
-  } catch (error) {
-    yield formatServerSentEvent({ event: "error", id: id++, data: JSON.stringify({ error: toErrorInfo(error) }) });
-    return;
-  }
-  const result = await stream.result;
-  yield formatServerSentEvent({ event: "done", id: id++, data: JSON.stringify(summarize(result)) });
+  yield* formatParts(stream.parts(), serverSentEventFormat());
 }
 
 /** The same events as a Web `ReadableStream` of UTF-8 bytes, ready for `new Response(...)`. */

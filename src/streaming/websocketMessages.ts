@@ -6,6 +6,7 @@
  * share one connection.
  */
 import { toErrorInfo, type ErrorInfo } from "../errorPolicy.js";
+import { formatParts, type WireFormat } from "./driveStream.js";
 import type { TokenStream } from "./TokenStream.js";
 import { summarize, type GenerationSummary } from "./usage.js";
 
@@ -14,16 +15,28 @@ export type ServerMessage =
   | ({ type: "done"; id: string } & GenerationSummary)
   | { type: "error"; id: string | null; error: ErrorInfo };
 
-/** Yields the JSON text of each server message for one generation. */
+/** The messages of the generation `id` as JSON text; an error is told by the one error policy (a fault's details stay out). */
+export function webSocketMessageFormat(id: string): WireFormat<string> {
+  return {
+    format(part) {
+      switch (part.type) {
+        case "text":
+          return JSON.stringify({ type: "token", id, text: part.text, index: part.index } satisfies ServerMessage);
+        case "finish":
+          return JSON.stringify({ type: "done", id, ...summarize(part.result) } satisfies ServerMessage);
+        case "error":
+          return webSocketErrorMessage(id, part.error);
+      }
+    },
+  };
+}
+
+/** An error message; `id` is null when the client's message had none. */
+export function webSocketErrorMessage(id: string | null, error: unknown): string {
+  return JSON.stringify({ type: "error", id, error: toErrorInfo(error) } satisfies ServerMessage);
+}
+
+/** Yields the JSON text of each server message for one generation. Leaving early stops the generation. */
 export async function* tokenStreamToWebSocketMessages(stream: TokenStream, id: string): AsyncGenerator<string, void, undefined> {
-  try {
-    for await (const event of stream) {
-      yield JSON.stringify({ type: "token", id, text: event.text, index: event.index } satisfies ServerMessage);
-    }
-  } catch (error) {
-    yield JSON.stringify({ type: "error", id, error: toErrorInfo(error) } satisfies ServerMessage);
-    return;
-  }
-  const result = await stream.result;
-  yield JSON.stringify({ type: "done", id, ...summarize(result) } satisfies ServerMessage);
+  yield* formatParts(stream.parts(), webSocketMessageFormat(id));
 }

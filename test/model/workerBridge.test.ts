@@ -8,8 +8,8 @@ import assert from "node:assert/strict";
 import { MessageChannel, Worker, isMainThread, parentPort, workerData, type MessagePort } from "node:worker_threads";
 import { Context, Model, defaultModelPath, type GenerationResult, type TokenEvent } from "../../src/index.ts";
 import { ChannelClosedError, ContextOverflowError, GenerationError, MullamaError, SequenceUnavailableError } from "../../src/errors.ts";
-import { sendErrorToPort, sendStreamToPort } from "../../src/streaming/workerBridge.ts";
-import { receiveStreamFromPort } from "../../src/streaming/portStream.ts";
+import { sendErrorToPort, sendStreamToPort } from "../../src/streaming/workerBridgeSender.ts";
+import { receiveStreamFromPort } from "../../src/streaming/workerBridgeReceiver.ts";
 
 const expectedGreedy = " unto him, I will not go up to the king of Babylon, and to";
 

@@ -6,13 +6,13 @@
  * `done_reason: "load"`.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { GenerationResult } from "../../generation/events.js";
 import type { ChatMessage } from "../../model/chatPrompt.js";
-import { collectGeneration, streamGeneration, type GenerationCall, type StreamFormat } from "../generationRun.js";
+import { collectGeneration, streamGeneration, type GenerationCall } from "../generationRun.js";
 import { badRequest, unsupported } from "../httpErrors.js";
 import { parseRequestBody } from "../requestBody.js";
 import type { LoadedModel, ServerRuntime } from "../serverRuntime.js";
 import { serverVersion } from "../version.js";
+import { durations, ollamaStreamFormat, wholeAnswer, type AnswerShapes } from "./ollamaAnswers.js";
 import { runningEntry, showBody, tagsEntry } from "./ollamaModels.js";
 import {
   chatRequestSchema,
@@ -74,36 +74,14 @@ async function chat(runtime: ServerRuntime, request: FastifyRequest, reply: Fast
   });
 }
 
-interface Shapes {
-  piece: (text: string) => object;
-  final: (result: GenerationResult, generated: number[]) => object;
-  whole: (result: GenerationResult, generated: number[]) => object;
-  /** The name as the client gave it, echoed back as Ollama does. */
-  model: string;
-}
-
-async function respond(request: FastifyRequest, reply: FastifyReply, call: GenerationCall, stream: boolean, shapes: Shapes): Promise<unknown> {
-  const head = () => ({ model: shapes.model, created_at: new Date().toISOString() });
-  if (!stream) {
-    const collected = await collectGeneration(request, reply, call);
-    if (collected === undefined) return reply;
-    return { ...head(), ...shapes.whole(collected.result, collected.tokens), done: true, done_reason: doneReason(collected.result) };
+async function respond(request: FastifyRequest, reply: FastifyReply, call: GenerationCall, stream: boolean, shapes: AnswerShapes): Promise<unknown> {
+  if (stream) {
+    await streamGeneration(request, reply, call, ndjson, ollamaStreamFormat(shapes));
+    return reply;
   }
-  const generated: number[] = [];
-  const line = (value: object) => JSON.stringify(value) + "\n";
-  const format: StreamFormat = {
-    protocol: "ollama",
-    // NDJSON has no comment syntax, so no keep-alives: the headers are flushed at once instead.
-    response: { contentType: ndjson },
-    token: (event) => {
-      generated.push(...event.tokens);
-      return event.text === "" ? undefined : line({ ...head(), ...shapes.piece(event.text), done: false });
-    },
-    end: (result) => line({ ...head(), ...shapes.final(result, generated), done: true, done_reason: doneReason(result) }),
-    error: (body) => line(body as object),
-  };
-  await streamGeneration(request, reply, call, format);
-  return reply;
+  const collected = await collectGeneration(request, reply, call);
+  if (collected === undefined) return reply;
+  return wholeAnswer(shapes, collected.result, collected.tokens);
 }
 
 /** Ollama's answer to a request without a prompt: the model is loaded, nothing generated. */
@@ -111,23 +89,6 @@ function loadOnly(reply: FastifyReply, body: { model: string; stream?: boolean |
   const answer = { model: body.model, created_at: new Date().toISOString(), ...empty, done: true, done_reason: "load" };
   if (body.stream === false) return answer;
   return reply.type(ndjson).send(JSON.stringify(answer) + "\n");
-}
-
-function doneReason(result: GenerationResult): "stop" | "length" {
-  return result.stopReason === "maxTokens" ? "length" : "stop";
-}
-
-/** Ollama's counts and durations. Durations are in nanoseconds; the model is already loaded, so loading took 0. */
-function durations(result: GenerationResult) {
-  const nanoseconds = (milliseconds: number) => Math.round(milliseconds * 1e6);
-  return {
-    total_duration: nanoseconds(result.timings.totalMs),
-    load_duration: 0,
-    prompt_eval_count: result.promptTokens,
-    prompt_eval_duration: nanoseconds(result.timings.promptMs),
-    eval_count: result.tokenCount,
-    eval_duration: nanoseconds(result.timings.generationMs),
-  };
 }
 
 /**

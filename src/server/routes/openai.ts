@@ -1,21 +1,17 @@
 /**
  * OpenAI-compatible API: `POST /v1/chat/completions`, `POST /v1/completions`,
- * `GET /v1/models`. Streams are SSE in OpenAI's exact chunk format: one `id` and
- * `created` on every chunk, the role in the first delta, `finish_reason` (`stop` or
- * `length`) in the last, a usage chunk with `choices: []` when
- * `stream_options.include_usage` is set, then `data: [DONE]`.
+ * `GET /v1/models`. Streams are SSE in OpenAI's exact chunk format (openaiAnswers.ts).
  */
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { GenerationResult, StopReason } from "../../generation/events.js";
 import type { GenerationOptions } from "../../generation/options.js";
-import { formatServerSentComment, formatServerSentEvent } from "../../streaming/sse.js";
 import type { ChatMessage } from "../../model/chatPrompt.js";
-import { collectGeneration, streamGeneration, type GenerationCall, type StreamFormat } from "../generationRun.js";
+import { collectGeneration, streamGeneration, type GenerationCall } from "../generationRun.js";
 import { unsupported } from "../httpErrors.js";
 import { parseRequestBody } from "../requestBody.js";
 import type { ServedModel } from "../servedModel.js";
 import type { LoadedModel, ServerRuntime } from "../serverRuntime.js";
+import { completionBody, openAiStreamFormat, type CompletionKind } from "./openaiAnswers.js";
 import {
   chatCompletionRequestSchema,
   completionRequestSchema,
@@ -50,9 +46,7 @@ async function completion(runtime: ServerRuntime, request: FastifyRequest, reply
   return respond(request, reply, loaded, { scheduler: loaded.scheduler, prompt: completionPrompt(body.prompt), options, keepAliveIntervalMs: runtime.settings.keepAliveIntervalMs }, body, "completion");
 }
 
-type Kind = "chat" | "completion";
-
-async function respond(request: FastifyRequest, reply: FastifyReply, loaded: LoadedModel, generation: GenerationCall, body: ChatCompletionRequest | CompletionRequest, kind: Kind): Promise<unknown> {
+async function respond(request: FastifyRequest, reply: FastifyReply, loaded: LoadedModel, generation: GenerationCall, body: ChatCompletionRequest | CompletionRequest, kind: CompletionKind): Promise<unknown> {
   // `user` identifies the caller's end user; it goes to the log, nowhere else.
   const call = body.user ? { ...generation, logFields: { user: body.user } } : generation;
   const identity = { id: `${kind === "chat" ? "chatcmpl" : "cmpl"}-${randomUUID().replaceAll("-", "")}`, created: Math.floor(Date.now() / 1000), model: body.model };
@@ -62,72 +56,13 @@ async function respond(request: FastifyRequest, reply: FastifyReply, loaded: Loa
     return completionBody(kind, identity, collected.result);
   }
   const includeUsage = body.stream_options?.include_usage === true;
-  await streamGeneration(request, reply, call, streamFormat(kind, identity, includeUsage, loaded.served));
+  await streamGeneration(request, reply, call, "text/event-stream", openAiStreamFormat(kind, identity, includeUsage, loaded.served));
   return reply;
-}
-
-interface Identity {
-  id: string;
-  created: number;
-  model: string;
-}
-
-function streamFormat(kind: Kind, identity: Identity, includeUsage: boolean, served: ServedModel): StreamFormat {
-  const object = kind === "chat" ? "chat.completion.chunk" : "text_completion";
-  // With include_usage, OpenAI sends `usage: null` on every chunk but the last.
-  const usageField = includeUsage ? { usage: null } : {};
-  const chunk = (choice: Record<string, unknown>) => data({ ...identity, object, system_fingerprint: fingerprint(served), choices: [{ index: 0, ...choice, logprobs: null }], ...usageField });
-  const textChoice = (text: string, finishReason: string | null) =>
-    kind === "chat" ? { delta: text === "" && finishReason !== null ? {} : { content: text }, finish_reason: finishReason } : { text, finish_reason: finishReason };
-  return {
-    protocol: "openai",
-    response: { contentType: "text/event-stream", keepAliveText: formatServerSentComment("keep-alive") },
-    ...(kind === "chat" ? { opening: () => chunk({ delta: { role: "assistant", content: "" }, finish_reason: null }) } : {}),
-    token: (event) => (event.text === "" ? undefined : chunk(textChoice(event.text, null))),
-    end: (result) => {
-      let out = chunk(textChoice("", finishReason(result.stopReason)));
-      if (includeUsage) out += data({ ...identity, object, system_fingerprint: fingerprint(served), choices: [], usage: usage(result) });
-      return out + formatServerSentEvent({ data: "[DONE]" });
-    },
-    error: (body) => data(body),
-  };
-}
-
-function completionBody(kind: Kind, identity: Identity, result: GenerationResult): unknown {
-  const finish_reason = finishReason(result.stopReason);
-  const choice =
-    kind === "chat"
-      ? { index: 0, message: { role: "assistant", content: result.text, refusal: null }, logprobs: null, finish_reason }
-      : { index: 0, text: result.text, logprobs: null, finish_reason };
-  return { ...identity, object: kind === "chat" ? "chat.completion" : "text_completion", choices: [choice], usage: usage(result) };
-}
-
-function data(value: unknown): string {
-  return formatServerSentEvent({ data: JSON.stringify(value) });
-}
-
-/** `length` when max_tokens cut the text; `stop` for the end of the turn or a stop string. */
-function finishReason(stopReason: StopReason): "stop" | "length" {
-  return stopReason === "maxTokens" ? "length" : "stop";
-}
-
-function usage(result: GenerationResult) {
-  return {
-    prompt_tokens: result.promptTokens,
-    completion_tokens: result.tokenCount,
-    total_tokens: result.promptTokens + result.tokenCount,
-    prompt_tokens_details: { cached_tokens: result.cachedPromptTokens },
-  };
-}
-
-function fingerprint(served: ServedModel): string {
-  return `mullama-${served.digest.slice(0, 12)}`;
 }
 
 function modelObject(served: ServedModel) {
   return { id: served.id, object: "model", created: Math.floor(served.modifiedAt.getTime() / 1000), owned_by: "mullama" };
 }
-
 
 function generationOptions(body: ChatCompletionRequest | CompletionRequest, maxTokens: number | null | undefined, formatStops: readonly string[]): GenerationOptions {
   const requested = body.stop == null ? [] : typeof body.stop === "string" ? [body.stop] : body.stop;

@@ -10,15 +10,16 @@ import type { Duplex } from "node:stream";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import { z } from "zod";
-import { tokenStreamToWebSocketMessages, type ServerMessage } from "../../streaming/websocketMessages.js";
+import { driveStream, type StreamSink } from "../../streaming/driveStream.js";
+import { webSocketErrorMessage, webSocketMessageFormat } from "../../streaming/websocketMessages.js";
 import type { ApiKeyCheck } from "../auth.js";
 import type { CorsPolicy } from "../cors.js";
 import { pathOf, RequestError, toHttpError } from "../httpErrors.js";
 import { handshakeError, writeRawHttpError } from "../transportErrors.js";
 import { formatPath } from "../requestBody.js";
-import { logFailure, logGeneration } from "../requestLog.js";
+import { logFailure, logStreamEnd } from "../requestLog.js";
 import type { ServerRuntime } from "../serverRuntime.js";
-import { wireGenerationOptionsSchema, wirePromptSchema } from "./native.js";
+import { wireGenerationOptionsSchema, wirePromptSchema } from "./nativeSchemas.js";
 
 /** How often a silent peer is pinged; one that misses a pong is dropped. In milliseconds. */
 const heartbeatIntervalMs = 30_000;
@@ -96,55 +97,58 @@ function serveConnection(webSocket: WebSocket, runtime: ServerRuntime, log: Fast
     for (const controller of generations.values()) controller.abort(new Error("The WebSocket connection closed"));
   });
 
-  /** Sends one message; resolves once the socket took it, which paces the generation to the peer. */
-  const send = (text: string) =>
-    new Promise<void>((resolve) => {
-      if (webSocket.readyState !== webSocket.OPEN) return resolve();
-      webSocket.send(text, () => resolve());
-    });
+  const sink = new WebSocketSink(webSocket);
   const sendError = (id: string | null, error: unknown) => {
-    const response = toHttpError(error, "native");
-    logFailure(logTarget, response, error);
-    return send(JSON.stringify({ type: "error", id, error: { code: response.code, message: response.message } } satisfies ServerMessage));
+    logFailure(logTarget, error);
+    void sink.write(webSocketErrorMessage(id, error));
   };
 
   webSocket.on("message", (data: RawData, isBinary: boolean) => {
     const parsed = parseClientMessage(data, isBinary);
-    if (!parsed.success) return void sendError(parsed.id, parsed.error);
+    if (!parsed.success) return sendError(parsed.id, parsed.error);
     const message = parsed.message;
     if (message.type === "cancel") {
       // Cancelling a generation that already ended is not an error: the two messages crossed.
       generations.get(message.id)?.abort(new Error("Cancelled by the client"));
       return;
     }
-    if (generations.has(message.id)) return void sendError(message.id, new RequestError(400, "DUPLICATE_ID", `A generation with id "${message.id}" is already running on this connection`));
+    if (generations.has(message.id)) return sendError(message.id, new RequestError(400, "DUPLICATE_ID", `A generation with id "${message.id}" is already running on this connection`));
     const controller = new AbortController();
     let stream;
     try {
-      stream = runtime.ready().scheduler.start(message.prompt, message.options ?? {}, controller.signal);
+      stream = runtime.ready().scheduler.start(message.prompt, message.options ?? {}, controller);
     } catch (error) {
-      return void sendError(message.id, error);
+      return sendError(message.id, error);
     }
     generations.set(message.id, controller);
-    const task = (async () => {
-      try {
-        for await (const text of tokenStreamToWebSocketMessages(stream, message.id)) await send(text);
-      } finally {
-        generations.delete(message.id);
-      }
-      // The adapter already sent `done` or `error`; the log gets the outcome once, here.
-      await stream.result.then(
-        (result) => logGeneration(logTarget, result, { id: message.id }),
-        (error: unknown) => logFailure(logTarget, toHttpError(error, "native"), error),
-      );
-    })();
-    sending.add(task);
-    const settled = () => void sending.delete(task);
-    task.then(settled, (error: unknown) => {
-      settled();
-      log.error({ err: error }, "WebSocket generation loop failed");
+    const task = driveStream(stream, webSocketMessageFormat(message.id), sink, { controller, onEnd: (end) => logStreamEnd(logTarget, end, { id: message.id }) }).then(() => {
+      generations.delete(message.id);
+      sending.delete(task);
     });
+    sending.add(task);
   });
+}
+
+/**
+ * One connection as a sink of the stream driver, shared by its generations. A write
+ * resolves once the socket took the message, which paces each generation to the peer; a
+ * closed connection drops writes (its generations are aborted by the close handler).
+ */
+class WebSocketSink implements StreamSink<string> {
+  readonly #webSocket: WebSocket;
+
+  constructor(webSocket: WebSocket) {
+    this.#webSocket = webSocket;
+  }
+
+  write(text: string): Promise<void> | undefined {
+    const webSocket = this.#webSocket;
+    if (webSocket.readyState !== webSocket.OPEN) return undefined;
+    return new Promise<void>((resolve) => webSocket.send(text, () => resolve()));
+  }
+
+  /** One generation ended; the connection goes on. */
+  end(): void {}
 }
 
 type ParsedMessage = { success: true; message: z.output<typeof clientMessageSchema> } | { success: false; id: string | null; error: RequestError };

@@ -1,14 +1,15 @@
 /**
- * The receiving end of the worker bridge (see workerBridge.ts): an async iterable in the
- * consuming thread that grants the producer credits as it consumes events, cancels the
- * generation when the loop is left early, and rebuilds the producer's result or error.
+ * The receiving half of the worker bridge (workerBridgeSender.ts is the sending half): an
+ * async iterable in the consuming thread that grants the producer credits as it consumes
+ * events, cancels the generation when the loop is left early, and rebuilds the
+ * producer's result or error.
  */
 import type { MessagePort } from "node:worker_threads";
 import type { GenerationResult, TokenEvent } from "../generation/events.js";
 import { ChannelClosedError, InvalidArgumentError } from "../errors.js";
 import { parseArgument, positiveInteger } from "../validation.js";
-import { deserializeError } from "./errorTransfer.js";
-import { isProducerMessage, type ReceiverMessage } from "./portProtocol.js";
+import { deserializeError } from "./workerBridgeErrors.js";
+import { isProducerMessage, type ReceiverMessage } from "./workerBridgeMessages.js";
 
 /** A pending `next()` of the receiving iterator. */
 interface Waiter<Event> {

@@ -1,5 +1,5 @@
-/** The messages of the worker bridge (workerBridge.ts sends, portStream.ts receives). */
-import type { SerializedError } from "./errorTransfer.js";
+/** The messages of the worker bridge (workerBridgeSender.ts sends, workerBridgeReceiver.ts receives). */
+import type { SerializedError } from "./workerBridgeErrors.js";
 
 /** Producer to receiver. The `stream-` prefix lets other traffic share the port. */
 export type ProducerMessage<Event, Result> =

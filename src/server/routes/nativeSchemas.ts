@@ -1,0 +1,15 @@
+/**
+ * The request bodies of the native APIs (`POST /generate` and the `/ws` messages): a
+ * prompt as text or token ids, and the library's own generation options (camelCase, the
+ * same names as `Context.stream`).
+ */
+import { z } from "zod";
+import { generationOptionsSchema } from "../../generation/options.js";
+
+/** The generation options a client can send as JSON (no signal or observer; waiting is the server's business). */
+export const wireGenerationOptionsSchema = generationOptionsSchema.omit({ signal: true, wait: true, observer: true });
+
+/** A prompt as text or token ids (the context range-checks ids against the vocabulary). */
+export const wirePromptSchema = z.union([z.string(), z.array(z.number().int("token ids are integers")).min(1, "must not be empty")], {
+  error: "expected text or an array of token ids",
+});
