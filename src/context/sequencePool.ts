@@ -53,7 +53,7 @@ export class SequencePool {
   /** Leases the free sequence holding the longest prefix of `tokens`. */
   acquire(tokens: readonly number[], options: AcquireOptions): Promise<SequenceLease> {
     if (this.#closed) return Promise.reject(new DisposedError("Context"));
-    options.signal?.throwIfAborted();
+    if (options.signal?.aborted) return Promise.reject(options.signal.reason);
     if (this.#free.length > 0 && this.#waiters.length === 0) {
       return Promise.resolve(this.#lease(this.#takeBest(tokens)));
     }

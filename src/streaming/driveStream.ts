@@ -77,6 +77,8 @@ export async function driveStream<Chunk, Content extends { type: string } = Cont
   sink: StreamSink<Chunk>,
   options: DriveOptions<Result> = {},
 ): Promise<StreamEnd<Result>> {
+  // Claimed before anything can close the stream: the final part must come through here.
+  const parts = stream.parts();
   const halt = new Halt(options.controller?.signal);
   let gone = false;
   let closing: Promise<void> | undefined;
@@ -113,7 +115,7 @@ export async function driveStream<Chunk, Content extends { type: string } = Cont
   try {
     if (sink.ready !== undefined) await halt.race(sink.ready());
     await write(format.opening);
-    for await (const part of stream.parts()) {
+    for await (const part of parts) {
       if (isFinal(part)) {
         const last = part;
         final = last;
