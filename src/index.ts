@@ -12,6 +12,7 @@ export type { ContextParams, GenerateOptions, TokenCallback } from "./context/Co
 export type { GenerationOptions } from "./generation/options.js";
 export { generationDefaults } from "./generation/options.js";
 export type { GenerationResult, GenerationTimings, StopReason, TokenEvent } from "./generation/events.js";
+export type { StreamPart, ContentPart, TextPart, FinalPart, FinishPart, ErrorPart, StreamObserver } from "./generation/parts.js";
 export { TokenStream } from "./streaming/TokenStream.js";
 export { formatServerSentEvent, formatServerSentComment, tokenStreamToServerSentEvents, tokenStreamToServerSentEventStream } from "./streaming/sse.js";
 export type { ServerSentEvent } from "./streaming/sse.js";
@@ -28,7 +29,7 @@ export type { TokenGroup, BufferByWordOptions } from "./streaming/buffering.js";
 export { ProgressTracker, trackProgress, withProgress, defaultProgressInterval } from "./streaming/progress.js";
 export type { ProgressReport, ProgressOptions } from "./streaming/progress.js";
 export { summarize } from "./streaming/usage.js";
-export type { GenerationSummary } from "./streaming/usage.js";
+export type { GenerationSummary, FinishSummary } from "./streaming/usage.js";
 export { defaultModelPath } from "./model/defaultModel.js";
 export { createServer, serverDefaults } from "./server/index.js";
 export type { MullamaServer, ServerAddress, ServerOptions, ServerLoggerOptions, ServerPhase } from "./server/index.js";

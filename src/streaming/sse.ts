@@ -7,7 +7,7 @@
 import { toErrorInfo } from "../errorPolicy.js";
 import { formatParts, type WireFormat } from "./driveStream.js";
 import type { TokenStream } from "./TokenStream.js";
-import { summarize } from "./usage.js";
+import { summarizeFinish } from "./usage.js";
 
 export interface ServerSentEvent {
   /** Event type; omitted means the default `message`. */
@@ -43,7 +43,8 @@ function singleLine(text: string): string {
  * The native SSE wire format: `event: token` per text part (`{"text", "index",
  * "tokenCount"}`), then `event: done` (stop reason, usage, timings) or `event: error`
  * (`{"error": {"code", "message"}}`, told by the one error policy: a fault's details stay
- * out). Ids count the events from 0. Make one per stream.
+ * out). A `done` after an abort that mullama caused (shutdown) says so in `abortReason`.
+ * Ids count the events from 0. Make one per stream.
  */
 export function serverSentEventFormat(): WireFormat<string> {
   let id = 0;
@@ -54,7 +55,7 @@ export function serverSentEventFormat(): WireFormat<string> {
         case "text":
           return formatServerSentEvent({ event: "token", id: id++, data: JSON.stringify({ text: part.text, index: part.index, tokenCount: part.tokenCount }) });
         case "finish":
-          return formatServerSentEvent({ event: "done", id: id++, data: JSON.stringify(summarize(part.result)) });
+          return formatServerSentEvent({ event: "done", id: id++, data: JSON.stringify(summarizeFinish(part)) });
         case "error":
           return formatServerSentEvent({ event: "error", id: id++, data: JSON.stringify({ error: toErrorInfo(part.error) }) });
       }

@@ -8,11 +8,11 @@
 import { toErrorInfo, type ErrorInfo } from "../errorPolicy.js";
 import { formatParts, type WireFormat } from "./driveStream.js";
 import type { TokenStream } from "./TokenStream.js";
-import { summarize, type GenerationSummary } from "./usage.js";
+import { summarizeFinish, type FinishSummary } from "./usage.js";
 
 export type ServerMessage =
   | { type: "token"; id: string; text: string; index: number }
-  | ({ type: "done"; id: string } & GenerationSummary)
+  | ({ type: "done"; id: string } & FinishSummary)
   | { type: "error"; id: string | null; error: ErrorInfo };
 
 /** The messages of the generation `id` as JSON text; an error is told by the one error policy (a fault's details stay out). */
@@ -23,7 +23,7 @@ export function webSocketMessageFormat(id: string): WireFormat<string> {
         case "text":
           return JSON.stringify({ type: "token", id, text: part.text, index: part.index } satisfies ServerMessage);
         case "finish":
-          return JSON.stringify({ type: "done", id, ...summarize(part.result) } satisfies ServerMessage);
+          return JSON.stringify({ type: "done", id, ...summarizeFinish(part) } satisfies ServerMessage);
         case "error":
           return webSocketErrorMessage(id, part.error);
       }
