@@ -8,7 +8,7 @@ import { z } from "zod";
 import { ContextError, ContextOverflowError, DisposedError, GenerationError, InvalidArgumentError, SequenceUnavailableError, TokenizationError, errorMessage } from "../errors.js";
 import { installAdaptiveThreads } from "../engine/threadPolicy.js";
 import { defaultThreadSetting, engineThreadOptions, type ThreadSetting } from "../engine/threads.js";
-import { runGeneration } from "../generation/generate.js";
+import { runGeneration, type GenerationRequest } from "../generation/generate.js";
 import { GenerationTally } from "../generation/tally.js";
 import type { GenerationResult, TokenEvent } from "../generation/events.js";
 import { resolveGenerationOptions, type GenerationOptions } from "../generation/options.js";
@@ -152,7 +152,7 @@ export class Context {
     if (!resolved.wait && !this.#pool.hasFreeSequence) throw new SequenceUnavailableError();
     const signal = resolved.signal === undefined ? this.#disposeController.signal : AbortSignal.any([resolved.signal, this.#disposeController.signal]);
     const tally = new GenerationTally(promptTokens.length, resolved.seed);
-    const request = {
+    const request: GenerationRequest = {
       engineModel: engineModelOf(this.model),
       acquire: (waitSignal: AbortSignal) => this.#pool.acquire(promptTokens, { wait: resolved.wait, signal: waitSignal }),
       promptTokens,

@@ -7,7 +7,8 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { GenerationResult } from "../generation/events.js";
 import type { GenerationOptions } from "../generation/options.js";
-import { driveStream, type WireFormat } from "../streaming/driveStream.js";
+import { driveStream } from "../streaming/driveStream.js";
+import type { WireFormat } from "../streaming/transport.js";
 import { cancellation } from "./httpErrors.js";
 import { logGeneration, logStreamEnd } from "./requestLog.js";
 import type { GenerationScheduler } from "./scheduler.js";

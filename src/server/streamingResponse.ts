@@ -7,7 +7,7 @@
  */
 import type { ServerResponse } from "node:http";
 import type { FastifyReply } from "fastify";
-import type { StreamSink } from "../streaming/driveStream.js";
+import type { StreamSink } from "../streaming/transport.js";
 
 /** Why a request was aborted when its client left; nobody is left to read it. */
 export function clientGone(): Error {

@@ -8,11 +8,12 @@
  * Leaving early (`break`, `return`, a throw, cancelling the Web stream, destroying the
  * Node stream, `close()`) stops generation at once and frees the sequence.
  */
-import { Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import { InvalidArgumentError } from "../errors.js";
 import type { GenerationResult, TokenEvent } from "../generation/events.js";
 import type { ContentPart, FinalPart, StreamObserver, StreamPart } from "../generation/parts.js";
 import type { GenerationEnd } from "../generation/tally.js";
+import { nodeReadable, webReadable } from "./readables.js";
 
 /** What a TokenStream reads: content parts, then how the generation ended. */
 export type PartSource = AsyncGenerator<ContentPart, GenerationEnd, undefined>;
@@ -125,43 +126,12 @@ export class TokenStream implements AsyncIterable<TokenEvent> {
 
   /** A Web `ReadableStream` of text pieces; cancelling it stops generation. */
   toReadableStream(): ReadableStream<string> {
-    const iterator = this[Symbol.asyncIterator]();
-    return new ReadableStream<string>(
-      {
-        async pull(controller) {
-          const next = await iterator.next();
-          if (next.done) controller.close();
-          else controller.enqueue(next.value.text);
-        },
-        async cancel() {
-          await iterator.return?.();
-        },
-      },
-      // Pull one piece at a time: the engine decodes only when the reader wants more.
-      { highWaterMark: 0 },
-    );
+    return webReadable(this[Symbol.asyncIterator]());
   }
 
   /** A Node `Readable` of UTF-8 text (`objectMode` gives TokenEvent objects instead); destroying it stops generation. */
   toNodeReadable(options: { objectMode?: boolean } = {}): Readable {
-    const iterator = this[Symbol.asyncIterator]();
-    const objectMode = options.objectMode ?? false;
-    return new Readable({
-      objectMode,
-      highWaterMark: 1,
-      encoding: objectMode ? undefined : "utf8",
-      async read() {
-        try {
-          const next = await iterator.next();
-          this.push(next.done ? null : objectMode ? next.value : next.value.text);
-        } catch (error) {
-          this.destroy(error as Error);
-        }
-      },
-      destroy(error, callback) {
-        Promise.resolve(iterator.return?.()).then(() => callback(error), callback);
-      },
-    });
+    return nodeReadable(this[Symbol.asyncIterator](), options.objectMode ?? false);
   }
 
   #claim(): void {

@@ -1,7 +1,7 @@
 /**
  * The one driver between a stream of parts and a wire. Every transport (OpenAI and native
- * SSE, Ollama NDJSON, WebSocket messages, the worker bridge) is a {@link WireFormat} (a
- * pure function from part to chunk) and a {@link StreamSink} (where chunks go); this
+ * SSE, Ollama NDJSON, WebSocket messages, the worker bridge) is a wire format (a pure
+ * function from part to chunk) and a sink (where chunks go), see transport.ts; this
  * driver does the rest the same way for all of them:
  * - backpressure: it pulls the next part only once the sink has taken the last chunk, so
  *   a slow reader slows its own generation (the engine decodes on pull);
@@ -15,40 +15,7 @@
 import type { GenerationResult } from "../generation/events.js";
 import type { ContentPart, ErrorPart, FinishPart } from "../generation/parts.js";
 import type { DeliveryOutcome } from "./channel.js";
-
-/** Content parts, then one final part: a finish with the result, or an error. */
-export type PartOf<Content, Result> = Content | FinishPart<Result> | ErrorPart;
-
-/** What the driver reads: parts ending with one final part, and a way to stop them early. A TokenStream is one. */
-export interface PartStream<Content = ContentPart, Result = GenerationResult> {
-  parts(): AsyncIterable<PartOf<Content, Result>>;
-  close(): Promise<void>;
-}
-
-/** One protocol's wire format: each part as a chunk (undefined writes nothing, as for a kind the protocol does not carry). */
-export interface WireFormat<Chunk, Content = ContentPart, Result = GenerationResult> {
-  format(part: PartOf<Content, Result>): Chunk | undefined;
-  /** Written as soon as the stream is accepted, before the first part (OpenAI's role chunk). */
-  opening?: Chunk;
-  /** Written after a quiet spell; formats without comments (NDJSON) have none. */
-  keepAlive?: Chunk;
-}
-
-/** Where chunks go: an HTTP response, a WebSocket, a MessagePort. */
-export interface StreamSink<Chunk> {
-  /**
-   * Writes a chunk. Returns a promise while the sink is full, which the driver waits for
-   * before it pulls the next part; undefined when more can be written now. A sink whose
-   * peer has left drops the chunk.
-   */
-  write(chunk: Chunk): Promise<void> | undefined;
-  /** Resolves once the first chunk may be written (a worker bridge waits for its receiver); the stream does not start before. */
-  ready?(): Promise<void>;
-  /** Calls `listener` once if the peer goes away or cancels before the sink ends. */
-  onGone?(listener: (reason: unknown) => void): void;
-  /** Ends the sink after the last chunk. */
-  end(): void;
-}
+import type { PartOf, PartStream, StreamSink, WireFormat } from "./transport.js";
 
 export interface DriveOptions<Result> {
   /**
@@ -90,14 +57,16 @@ export async function driveStream<Chunk, Content extends { type: string } = Cont
   });
   let lastWriteAt = performance.now();
   let full = false;
-  const write = async (chunk: Chunk | undefined): Promise<void> => {
-    if (chunk === undefined) return;
+  /** Writes a chunk; returns what to wait for only while the sink is full (no await per part otherwise). */
+  const write = (chunk: Chunk | undefined): Promise<void> | undefined => {
+    if (chunk === undefined) return undefined;
     lastWriteAt = performance.now();
     const pending = sink.write(chunk);
-    if (pending === undefined) return;
+    if (pending === undefined) return undefined;
     full = true;
-    await halt.race(pending);
-    full = false;
+    return halt.race(pending).then(() => {
+      full = false;
+    });
   };
   const keepAliveMs = options.keepAliveIntervalMs ?? 15_000;
   const keepAliveChunk = format.keepAlive;
@@ -123,7 +92,8 @@ export async function driveStream<Chunk, Content extends { type: string } = Cont
         tryWrite(sink, () => format.format(last));
         break;
       }
-      await write(format.format(part));
+      const waiting = write(format.format(part));
+      if (waiting !== undefined) await waiting;
     }
   } catch (error) {
     // A format or a sink threw (a bug): the stream is stopped and the reader told.

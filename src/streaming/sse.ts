@@ -5,7 +5,8 @@
  * (HTTP headers, keep-alive, disconnects) is the driver's and the server's job.
  */
 import { toErrorInfo } from "../errorPolicy.js";
-import { formatParts, type WireFormat } from "./driveStream.js";
+import { formatParts } from "./driveStream.js";
+import type { WireFormat } from "./transport.js";
 import type { TokenStream } from "./TokenStream.js";
 import { summarizeFinish } from "./usage.js";
 

@@ -6,7 +6,8 @@
  * share one connection.
  */
 import { toErrorInfo, type ErrorInfo } from "../errorPolicy.js";
-import { formatParts, type WireFormat } from "./driveStream.js";
+import { formatParts } from "./driveStream.js";
+import type { WireFormat } from "./transport.js";
 import type { TokenStream } from "./TokenStream.js";
 import { summarizeFinish, type FinishSummary } from "./usage.js";
 

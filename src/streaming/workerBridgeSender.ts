@@ -13,7 +13,8 @@
  */
 import type { MessagePort } from "node:worker_threads";
 import type { DeliveryOutcome } from "./channel.js";
-import { driveStream, type PartOf, type PartStream, type StreamSink, type WireFormat } from "./driveStream.js";
+import { driveStream } from "./driveStream.js";
+import type { PartOf, PartStream, StreamSink, WireFormat } from "./transport.js";
 import { serializeError } from "./workerBridgeErrors.js";
 import { isReceiverMessage, type ProducerMessage } from "./workerBridgeMessages.js";
 

@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { GenerationError } from "../../src/errors.ts";
 import type { StreamPart } from "../../src/generation/parts.ts";
-import { driveStream, type StreamEnd, type StreamSink, type WireFormat } from "../../src/streaming/driveStream.ts";
+import { driveStream, type StreamEnd } from "../../src/streaming/driveStream.ts";
+import type { StreamSink, WireFormat } from "../../src/streaming/transport.ts";
 import { fakeStream } from "../fixtures/fakeStreams.ts";
 
 /** Writes parts as short strings: `t:<text>`, `finish:<stopReason>`, `error:<message>`. */

@@ -10,7 +10,8 @@ import { after, before, test } from "node:test";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { StreamPart } from "../../src/generation/parts.ts";
 import { StreamingResponse } from "../../src/server/streamingResponse.ts";
-import { driveStream, type StreamEnd, type WireFormat } from "../../src/streaming/driveStream.ts";
+import { driveStream, type StreamEnd } from "../../src/streaming/driveStream.ts";
+import type { WireFormat } from "../../src/streaming/transport.ts";
 import type { TokenStream } from "../../src/streaming/TokenStream.ts";
 import { fakeStream, type FakeSourceState } from "../fixtures/fakeStreams.ts";
 

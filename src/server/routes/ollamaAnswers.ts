@@ -7,7 +7,7 @@
  */
 import { describeError } from "../../errorPolicy.js";
 import type { GenerationResult } from "../../generation/events.js";
-import type { WireFormat } from "../../streaming/driveStream.js";
+import type { WireFormat } from "../../streaming/transport.js";
 import { cancellation, errorBody } from "../httpErrors.js";
 
 /** Where one route puts its text, in a piece, in the last object of a stream, and in a whole answer. */

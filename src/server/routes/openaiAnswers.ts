@@ -10,7 +10,7 @@
  */
 import { describeError } from "../../errorPolicy.js";
 import type { GenerationResult, StopReason } from "../../generation/events.js";
-import type { WireFormat } from "../../streaming/driveStream.js";
+import type { WireFormat } from "../../streaming/transport.js";
 import { formatServerSentComment, formatServerSentEvent } from "../../streaming/sse.js";
 import { cancellation, errorBody } from "../httpErrors.js";
 import type { ServedModel } from "../servedModel.js";
