@@ -15,8 +15,8 @@ import type { ContentPart, FinalPart, StreamObserver, StreamPart } from "../gene
 import type { GenerationEnd } from "../generation/tally.js";
 import { nodeReadable, webReadable } from "./readables.js";
 
-/** What a TokenStream reads: content parts, then how the generation ended. */
-export type PartSource = AsyncGenerator<ContentPart, GenerationEnd, undefined>;
+/** @internal What a TokenStream reads: content parts, then how the generation ended (nothing when closed from outside). */
+export type PartSource = AsyncGenerator<ContentPart, GenerationEnd | undefined, undefined>;
 
 /** @internal How Context builds a stream. */
 export interface TokenStreamSettings {
@@ -70,7 +70,7 @@ export class TokenStream implements AsyncIterable<TokenEvent> {
     this.#consumed = true;
     const started = this.#started;
     try {
-      await this.#source.return(undefined as never);
+      await this.#source.return(undefined);
     } catch (error) {
       this.#settle({ type: "error", error });
       throw error;
