@@ -14,7 +14,7 @@ import { z } from "zod";
 import { AbortedError, ContextError, ContextOverflowError, DisposedError, GenerationError, InvalidArgumentError, errorMessage, wrapEngineError } from "../errors.js";
 import { adaptiveThreadSettings } from "../engine/threads.js";
 import { maxDefaultContextSize } from "../context/Context.js";
-import { engineModelOf, type Model } from "../model/Model.js";
+import { engineModelOf, Model } from "../model/Model.js";
 import { abortSignal, parseArgument, positiveInteger } from "../validation.js";
 
 /** Options of {@link EmbeddingContext.create}. */
@@ -150,3 +150,41 @@ export function normalize(vector: readonly number[]): number[] {
   const length = Math.sqrt(sumOfSquares);
   return length === 0 ? [...vector] : vector.map((value) => value / length);
 }
+
+declare module "../model/Model.js" {
+  interface Model {
+    /**
+     * Embeds text: one L2-normalized vector per input (a string, token ids, or an array of
+     * them). Uses an embedding context this model creates on first use with default
+     * parameters and keeps until it is disposed; create one with
+     * {@link createEmbeddingContext} to choose its size or to free it earlier.
+     */
+    embed(input: EmbeddingInput, options?: EmbedOptions): Promise<number[]>;
+    embed(inputs: readonly EmbeddingInput[], options?: EmbedOptions): Promise<number[][]>;
+    /** Creates an embedding context on this model; dispose it when done (the model's dispose() does too). */
+    createEmbeddingContext(params?: EmbeddingContextParams): Promise<EmbeddingContext>;
+  }
+}
+
+/** The context each model's `embed` uses, made on first use; the model's dispose() frees it. */
+const sharedContexts = new WeakMap<Model, Promise<EmbeddingContext>>();
+
+// An embedding context is built on a model, so the model layer cannot name this class
+// without an import circle: its conveniences are added here. Every entry point
+// (src/index.ts) loads this module.
+Model.prototype.createEmbeddingContext = function createEmbeddingContext(this: Model, params: EmbeddingContextParams = {}): Promise<EmbeddingContext> {
+  return EmbeddingContext.create(this, params);
+};
+
+Model.prototype.embed = async function embed(this: Model, input: EmbeddingInput | readonly EmbeddingInput[], options: EmbedOptions = {}): Promise<number[] | number[][]> {
+  if (this.disposed) throw new DisposedError("Model");
+  let shared = sharedContexts.get(this);
+  if (shared === undefined) {
+    shared = EmbeddingContext.create(this).catch((error: unknown) => {
+      sharedContexts.delete(this);
+      throw error;
+    });
+    sharedContexts.set(this, shared);
+  }
+  return (await shared).embed(input as EmbeddingInput[], options);
+} as Model["embed"];

@@ -9,7 +9,6 @@ import { loadEngine, type GpuBackend } from "../engine/llama.js";
 import { readGgufHeader } from "../engine/gguf/ggufHeader.js";
 import { summarizeGgufHeader, type GgufModelSummary } from "../engine/gguf/ggufMetadata.js";
 import { parseArgument } from "../validation.js";
-import type { EmbeddingContext, EmbeddingContextParams, EmbeddingInput, EmbedOptions } from "../embedding/EmbeddingContext.js";
 import { pullModel, type PullOptions } from "../pull/pullModel.js";
 import type { PullProgress } from "../pull/pullProgress.js";
 import type { StoredModel } from "../store/storedModel.js";
@@ -87,7 +86,6 @@ export class Model {
   readonly metadata: ModelMetadata;
   /** Contexts built on this model, disposed before it. */
   readonly #contexts = new Set<Disposable>();
-  #embeddingContext: Promise<EmbeddingContext> | undefined;
   #disposed = false;
 
   private constructor(path: string, engineModel: LlamaModel, summary: GgufModelSummary) {
@@ -211,31 +209,9 @@ export class Model {
     }
   }
 
-  // `createContext(params)` is added by context/Context.ts: a context is built on a model,
-  // so this layer does not know the Context class.
-
-  /**
-   * Embeds text: one L2-normalized vector per input (a string, token ids, or an array of
-   * them). Uses an embedding context this model creates on first use with default
-   * parameters and keeps until it is disposed; create one with
-   * {@link createEmbeddingContext} to choose its size or to free it earlier.
-   */
-  embed(input: EmbeddingInput, options?: EmbedOptions): Promise<number[]>;
-  embed(inputs: readonly EmbeddingInput[], options?: EmbedOptions): Promise<number[][]>;
-  async embed(input: EmbeddingInput | readonly EmbeddingInput[], options: EmbedOptions = {}): Promise<number[] | number[][]> {
-    if (this.#disposed) throw new DisposedError("Model");
-    this.#embeddingContext ??= this.createEmbeddingContext().catch((error: unknown) => {
-      this.#embeddingContext = undefined;
-      throw error;
-    });
-    return (await this.#embeddingContext).embed(input as EmbeddingInput[], options);
-  }
-
-  /** Creates an embedding context on this model; dispose it when done (the model's dispose() does too). */
-  async createEmbeddingContext(params: EmbeddingContextParams = {}): Promise<EmbeddingContext> {
-    const { EmbeddingContext } = await import("../embedding/EmbeddingContext.js");
-    return EmbeddingContext.create(this, params);
-  }
+  // `createContext(params)` is added by context/Context.ts, and `embed(input)` and
+  // `createEmbeddingContext(params)` by embedding/EmbeddingContext.ts: they are built on a
+  // model, so this layer does not know their classes.
 
   /** @internal Contexts register themselves so that disposing the model disposes them first. */
   trackContext(context: Disposable): () => void {

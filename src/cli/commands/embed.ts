@@ -1,5 +1,6 @@
 /** `mullama embed [text...]`: embedding vectors of texts, one per argument or per line of stdin. */
 import { parseArgs } from "node:util";
+import { EmbeddingContext } from "../../embedding/EmbeddingContext.js";
 import { Model } from "../../model/Model.js";
 import { definedOnly, integerFlag } from "../flags.js";
 import { modelOptionHelp, modelOptions, resolveModelOption } from "../modelOption.js";
@@ -47,7 +48,7 @@ export async function embedCommand(argv: string[]): Promise<number> {
   const params = definedOnly({ contextSize: integerFlag("context-size", values["context-size"]), threads: integerFlag("threads", values.threads) });
   const { path, name } = await resolveModelOption(values.model, values.pull);
   await using model = await Model.load(path, { gpu: values.gpu ? "auto" : false });
-  await using context = await model.createEmbeddingContext(params);
+  await using context = await EmbeddingContext.create(model, params);
   const vectors = await context.embed(texts);
   if (values.json) {
     const embeddings = vectors.map((embedding, index) => ({ index, tokens: context.countTokens(texts[index]!), embedding }));
