@@ -66,6 +66,20 @@ const contextParamsSchema = z.strictObject({
   flashAttention: z.boolean().optional(),
 });
 
+/**
+ * The model's training context, capped at {@link maxDefaultContextSize}; 4096 when the file
+ * does not say. Checked before the engine sees it: a file claiming 2^31 tokens or more
+ * reads back from the engine as a negative number.
+ */
+function defaultContextSize(model: Model): number {
+  const trained = model.metadata.trainContextSize;
+  if (trained === 0) return maxDefaultContextSize;
+  if (!Number.isSafeInteger(trained) || trained < 0) {
+    throw new ContextError(`The model's training context size (${trained} tokens) is not a positive integer; pass contextSize to choose one`);
+  }
+  return Math.min(trained, maxDefaultContextSize);
+}
+
 export class Context {
   readonly model: Model;
   /** Tokens of context per sequence. */
@@ -99,7 +113,7 @@ export class Context {
   static async create(model: Model, params: ContextParams = {}): Promise<Context> {
     const options = parseArgument(contextParamsSchema, params, "params");
     const engineModel = engineModelOf(model);
-    const contextSize = options.contextSize ?? Math.min(model.metadata.trainContextSize || maxDefaultContextSize, maxDefaultContextSize);
+    const contextSize = options.contextSize ?? defaultContextSize(model);
     const batchSize = options.batchSize ?? Math.min(contextSize, maxDefaultBatchSize);
     const threads = options.threads ?? defaultThreadSetting();
     const engineThreads = engineThreadOptions(threads, engineModel.llama.cpuMathCores);

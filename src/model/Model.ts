@@ -8,6 +8,7 @@ import { DisposedError, ModelLoadError, TokenizationError, errorMessage, wrapEng
 import { loadEngine, type GpuBackend } from "../engine/llama.js";
 import { readGgufHeader } from "../engine/gguf/ggufHeader.js";
 import { summarizeGgufHeader, type GgufModelSummary } from "../engine/gguf/ggufMetadata.js";
+import { validateGgufModel } from "../engine/gguf/ggufModelValidation.js";
 import { parseArgument } from "../validation.js";
 import { pullModel, type PullOptions } from "../pull/pullModel.js";
 import type { PullProgress } from "../pull/pullProgress.js";
@@ -95,7 +96,8 @@ export class Model {
       name: summary.name,
       parameterCount: summary.parameterCount,
       quantization: summary.quantization,
-      trainContextSize: engineModel.trainContextSize,
+      // From the validated header: the engine reports it as a signed 32-bit integer.
+      trainContextSize: summary.contextLength ?? engineModel.trainContextSize,
       vocabularySize: summary.vocabularySize ?? 0,
       chatTemplate: summary.chatTemplate,
       sizeBytes: engineModel.size,
@@ -119,8 +121,11 @@ export class Model {
       onPullProgress: options.onPullProgress as ((progress: PullProgress) => void) | undefined,
       signal: options.signal,
     });
-    // The header is checked here because the engine's own reader can abort the process.
-    const summary = summarizeGgufHeader(await readGgufHeader(path));
+    // The header and its content are checked here because the engine can abort the
+    // process on a file it does not expect (see docs/RELIABILITY.md).
+    const header = await readGgufHeader(path);
+    validateGgufModel(header);
+    const summary = summarizeGgufHeader(header);
     const gpu = options.gpu ?? false;
     try {
       const engine = await loadEngine(gpu, path);

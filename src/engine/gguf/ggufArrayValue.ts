@@ -6,11 +6,13 @@ import type { GgufByteReader } from "./ggufByteReader.js";
 import { ggufFixedValueSizes, ggufValueTypeName, type GgufScalarTypeName } from "./ggufFormat.js";
 import { ggufHeaderLimits, keptArrayElementLimit } from "./ggufLimits.js";
 import { checkStringLength, decodeFixedValue, type GgufScalar } from "./ggufScalar.js";
+import { collisionCause, engineTokenText, tokenTextChange, type TokenTextChange } from "./ggufTokenText.js";
 
 /**
- * String arrays whose elements must all differ. llama.cpp aborts the whole process
- * (`GGML_ASSERT(id_to_token.size() == token_to_id.size())` in llama-vocab.cpp, SIGABRT,
- * seen with node-llama-cpp 3.22.1) on a vocabulary that has two tokens with the same text.
+ * String arrays whose elements must all differ as llama.cpp reads them (see
+ * ggufTokenText.ts). llama.cpp aborts the whole process (`GGML_ASSERT(id_to_token.size()
+ * == token_to_id.size())` in llama-vocab.cpp, SIGABRT, seen with node-llama-cpp 3.22.1) on
+ * a vocabulary that has two tokens with the same text.
  */
 const distinctStringArrays: ReadonlySet<string> = new Set(["tokenizer.ggml.tokens"]);
 
@@ -72,8 +74,9 @@ async function readStringElements(
   // reported before looping over it.
   reader.requireRemaining(length * 8, what);
   const elements: string[] | undefined = keep ? [] : undefined;
-  // Keyed by latin1 text, which maps bytes one to one, as llama.cpp compares bytes.
   const indexOfText = distinct ? new Map<string, number>() : undefined;
+  // Only the few tokens llama.cpp changes are noted, to say why a collision happened.
+  const changes = new Map<number, TokenTextChange>();
   const elementWhat = `an element of ${what}`;
   for (let index = 0; index < length; index++) {
     // Awaiting only when the window needs a refill keeps a 250k-token vocabulary fast.
@@ -88,14 +91,16 @@ async function readStringElements(
     if (bytesRefill !== undefined) await bytesRefill;
     const bytes = reader.takeBytes(elementLength);
     elements?.push(bytes.toString("utf8"));
-    // llama.cpp renames empty tokens ("[EMPTY_<id>]"), so only non-empty ones can clash.
-    if (indexOfText !== undefined && elementLength > 0) {
-      const text = bytes.toString("latin1");
+    if (indexOfText !== undefined) {
+      const text = engineTokenText(bytes, index);
+      const change = tokenTextChange(bytes);
       const earlier = indexOfText.get(text);
       if (earlier !== undefined) {
-        reader.fail(`malformed header: ${what} has the same text ${JSON.stringify(bytes.toString("utf8").slice(0, 40))} at indexes ${earlier} and ${index}`);
+        const shown = JSON.stringify(Buffer.from(text, "latin1").toString("utf8").slice(0, 40));
+        reader.fail(`malformed header: ${what} has the same text ${shown} at indexes ${earlier} and ${index}${collisionCause(changes.get(earlier), change)}`);
       }
       indexOfText.set(text, index);
+      if (change !== undefined) changes.set(index, change);
     }
   }
   return elements;

@@ -19,7 +19,14 @@ export const currentGgufVersion = 3;
 /** Tensor data alignment when `general.alignment` is absent. */
 export const defaultGgufAlignment = 32;
 
-/** The metadata key that overrides the alignment (a uint32 power of two). */
+/**
+ * The smallest alignment the engine can run: ggml's CPU backend asserts that tensor data
+ * is aligned to 32 bytes (TENSOR_ALIGNMENT), so a file that declares 1 to 16 loads its
+ * header and then aborts the process when its weights are mapped.
+ */
+export const minimumGgufAlignment = 32;
+
+/** The metadata key that overrides the alignment (a uint32 power of two, at least 32). */
 export const alignmentKey = "general.alignment";
 
 /**

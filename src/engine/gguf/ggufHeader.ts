@@ -20,7 +20,8 @@ import { open, stat, type FileHandle } from "node:fs/promises";
 import { ModelLoadError } from "../../errors.js";
 import { isSupportedArchitecture } from "./ggufArchitectures.js";
 import { GgufByteReader } from "./ggufByteReader.js";
-import { alignmentKey, alignOffset, defaultGgufAlignment, ggufMagic, supportedGgufVersions } from "./ggufFormat.js";
+import { alignmentKey, alignOffset, defaultGgufAlignment, ggufMagic, minimumGgufAlignment, supportedGgufVersions, type GgufValueTypeName } from "./ggufFormat.js";
+import { isPerLayerHyperparameter } from "./ggufHyperparameters.js";
 import { ggufHeaderLimits } from "./ggufLimits.js";
 import { placeTensor, readTensorInfo, type GgufTensorInfo, type UnplacedTensorInfo } from "./ggufTensorInfo.js";
 import { readKeyValue, type GgufValue } from "./ggufValue.js";
@@ -33,6 +34,12 @@ export interface GgufHeader {
   readonly version: number;
   /** Metadata in file order. Long arrays keep only their length (see ReadGgufHeaderOptions). */
   readonly metadata: ReadonlyMap<string, GgufValue>;
+  /**
+   * The value type each metadata key was stored with. llama.cpp reads most keys only with
+   * one exact type (a uint32 `block_count` stored as an int32 does not load), and numbers
+   * alone cannot tell the types apart.
+   */
+  readonly metadataTypes: ReadonlyMap<string, GgufValueTypeName>;
   readonly tensors: readonly GgufTensorInfo[];
   /** File offset where the tensor data section starts; tensor offsets are relative to it. */
   readonly dataOffset: number;
@@ -47,8 +54,8 @@ export interface GgufHeader {
 export interface ReadGgufHeaderOptions {
   /**
    * Keys of arrays whose elements are kept however long they are (for example
-   * `"tokenizer.ggml.tokens"`). Arrays of up to 64 elements are always kept; longer ones
-   * keep only their length. Defaults to none.
+   * `"tokenizer.ggml.tokens"`). Arrays of up to 64 elements, and per-layer hyperparameters
+   * (up to 512 layers), are always kept; longer ones keep only their length. Defaults to none.
    */
   keepArrayElements?: readonly string[];
   /**
@@ -70,7 +77,8 @@ export async function readGgufHeader(path: string, options: ReadGgufHeaderOption
     const { size } = await file.stat();
     if (size === 0) throw new ModelLoadError(path, "empty file");
     const reader = new GgufByteReader(file, size, path);
-    return await readHeader(reader, path, new Set(options.keepArrayElements ?? []), options.splitContinuation ?? false);
+    const keepElementsOf = new Set(options.keepArrayElements ?? []);
+    return await readHeader(reader, path, (key) => keepElementsOf.has(key) || isPerLayerHyperparameter(key), options.splitContinuation ?? false);
   } finally {
     await file.close();
   }
@@ -97,19 +105,21 @@ function describeOpenError(error: unknown): string {
   return `cannot open the file (${code ?? String(error)})`;
 }
 
-async function readHeader(reader: GgufByteReader, path: string, keepElementsOf: ReadonlySet<string>, splitContinuation: boolean): Promise<GgufHeader> {
+async function readHeader(reader: GgufByteReader, path: string, keepElementsOf: (key: string) => boolean, splitContinuation: boolean): Promise<GgufHeader> {
   await checkMagic(reader);
   const version = await readVersion(reader);
   const tensorCount = await readCount(reader, "tensor", ggufHeaderLimits.maxTensorCount);
   const keyValueCount = await readCount(reader, "metadata entry", ggufHeaderLimits.maxKeyValueCount);
 
   const metadata = new Map<string, GgufValue>();
+  const metadataTypes = new Map<string, GgufValueTypeName>();
   let alignment = defaultGgufAlignment;
   for (let index = 0; index < keyValueCount; index++) {
     const { key, type, value } = await readKeyValue(reader, index, keepElementsOf);
     if (metadata.has(key)) reader.fail(`malformed header: duplicate metadata key "${key}"`);
     if (key === alignmentKey) alignment = checkAlignment(reader, type, value);
     metadata.set(key, value);
+    metadataTypes.set(key, type);
   }
 
   const unplaced: UnplacedTensorInfo[] = [];
@@ -121,11 +131,16 @@ async function readHeader(reader: GgufByteReader, path: string, keepElementsOf: 
     unplaced.push(tensor);
   }
   const dataOffset = alignOffset(reader.position, alignment);
-  const tensors = unplaced.map((tensor) => placeTensor(reader, tensor, dataOffset, alignment));
+  let expectedOffset = 0n;
+  const tensors = unplaced.map((tensor) => {
+    const placed = placeTensor(reader, tensor, dataOffset, alignment, expectedOffset);
+    expectedOffset += BigInt(alignOffset(placed.byteSize, alignment));
+    return placed;
+  });
 
   const declared = metadata.get("general.architecture");
   const architecture = splitContinuation && declared === undefined ? "" : checkArchitecture(reader, declared);
-  return { path, version, metadata, tensors, dataOffset, alignment, fileSize: reader.fileSize, architecture };
+  return { path, version, metadata, metadataTypes, tensors, dataOffset, alignment, fileSize: reader.fileSize, architecture };
 }
 
 async function checkMagic(reader: GgufByteReader): Promise<void> {
@@ -156,6 +171,9 @@ function checkAlignment(reader: GgufByteReader, type: string, value: GgufValue):
   // llama.cpp accepts only a uint32 here; anything else fails to load there too.
   if (type !== "uint32" || typeof value !== "number") reader.fail(`malformed header: ${alignmentKey} must be a uint32, found ${type}`);
   if (value === 0 || (value & (value - 1)) !== 0) reader.fail(`malformed header: ${alignmentKey} is ${value}, not a power of two`);
+  // ggml's CPU buffers assert that every tensor starts on a 32-byte boundary
+  // (TENSOR_ALIGNMENT in ggml-impl.h) and abort the process otherwise.
+  if (value < minimumGgufAlignment) reader.fail(`malformed header: ${alignmentKey} is ${value}, below the ${minimumGgufAlignment} bytes the engine needs`);
   return value;
 }
 

@@ -80,13 +80,18 @@ export async function readTensorInfo(reader: GgufByteReader, index: number): Pro
 }
 
 /**
- * Checks that the tensor's data starts on an alignment boundary and ends inside the file,
- * and returns it with plain numbers (safe once bounded by the file size).
+ * Checks that the tensor's data starts on an alignment boundary, right after the tensor
+ * before it, and ends inside the file, and returns it with plain numbers (safe once
+ * bounded by the file size). `expectedOffset` is where the previous tensor's data ends,
+ * padded to the alignment: llama.cpp's reader requires the data packed in header order.
  */
-export function placeTensor(reader: GgufByteReader, tensor: UnplacedTensorInfo, dataOffset: number, alignment: number): GgufTensorInfo {
+export function placeTensor(reader: GgufByteReader, tensor: UnplacedTensorInfo, dataOffset: number, alignment: number, expectedOffset: bigint): GgufTensorInfo {
   const label = `tensor "${tensor.name}"`;
   if (tensor.offset % BigInt(alignment) !== 0n) {
     reader.fail(`malformed header: the data offset ${tensor.offset} of ${label} is not a multiple of the alignment ${alignment}`);
+  }
+  if (tensor.offset !== expectedOffset) {
+    reader.fail(`malformed header: the data of ${label} starts at offset ${tensor.offset}, but the tensors before it end at ${expectedOffset} (tensor data must be packed in header order)`);
   }
   const end = BigInt(dataOffset) + tensor.offset + tensor.byteSize;
   if (end > BigInt(reader.fileSize)) {

@@ -26,15 +26,15 @@ export function isGgufArray(value: GgufValue | undefined): value is GgufArray {
 
 /**
  * Reads one key/value pair. Arrays longer than `keptArrayElementLimit` keep their
- * elements only when their key is in `keepElementsOf`.
+ * elements only when `keepElementsOf` says so for their key.
  */
-export async function readKeyValue(reader: GgufByteReader, index: number, keepElementsOf: ReadonlySet<string>): Promise<GgufKeyValue> {
+export async function readKeyValue(reader: GgufByteReader, index: number, keepElementsOf: (key: string) => boolean): Promise<GgufKeyValue> {
   const key = await readString(reader, ggufHeaderLimits.maxKeyLength, `the key of metadata entry ${index}`);
   const typeId = await reader.uint32(`the type of metadata "${key}"`);
   const type = ggufValueTypeName(typeId);
   if (type === undefined) reader.fail(`malformed header: metadata "${key}" has unknown value type ${typeId}`);
   const value =
-    type === "array" ? await readArray(reader, key, keepElementsOf.has(key)) : await readScalar(reader, type, `the value of "${key}"`);
+    type === "array" ? await readArray(reader, key, keepElementsOf(key)) : await readScalar(reader, type, `the value of "${key}"`);
   return { key, type, value };
 }
 
