@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runChildJobs, type ChildJobResult } from "../../src/engine/probe/childJobs.js";
+import { describeCrash, engineComplaint } from "../../src/engine/probe/engineCrash.js";
 import { buildFuzzCase, fuzzKindNames, loadFuzzBase, type FuzzKind } from "./fuzzCases.js";
 import type { FuzzJobInput, FuzzJobOutput } from "./fuzzWorker.js";
 import { defaultModelPath } from "../../src/model/defaultModel.js";
@@ -98,7 +99,7 @@ export async function runFuzz(options: FuzzRunOptions): Promise<FuzzSummary> {
 function classify(index: number, result: ChildJobResult): { kind: FuzzKind; outcome: FuzzOutcome; detail: string } {
   const kind = fuzzKindNames[index % fuzzKindNames.length]!;
   if (result.status === "died") {
-    return { kind, outcome: "death", detail: `${result.signal ?? `exit code ${result.exitCode}`}: ${engineComplaint(result.log)}` };
+    return { kind, outcome: "death", detail: describeCrash(result.signal, result.exitCode, result.log) };
   }
   if (result.status === "timed-out") return { kind, outcome: "hang", detail: engineComplaint(result.log) };
   const output = result.output as FuzzJobOutput;
@@ -106,12 +107,4 @@ function classify(index: number, result: ChildJobResult): { kind: FuzzKind; outc
   if (output.outcome === "error") return { kind, outcome: "other error", detail: output.detail };
   const byEngine = output.detail.startsWith("the engine failed to load it");
   return { kind, outcome: byEngine ? "refused by engine" : "refused", detail: output.detail };
-}
-
-/** The line of a dead child's log that says why: ggml's assertion or abort message. */
-export function engineComplaint(log: string): string {
-  const lines = log.split("\n").map((line) => line.trim()).filter((line) => line !== "");
-  // The log holds earlier files' messages too: the last complaint is this file's.
-  const assertion = lines.findLast((line) => /GGML_ASSERT|GGML_ABORT|fatal error|terminate called|Segmentation/.test(line));
-  return (assertion ?? lines.at(-1) ?? "(no output)").slice(0, 300);
 }

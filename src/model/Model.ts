@@ -9,6 +9,7 @@ import { loadEngine, type GpuBackend } from "../engine/llama.js";
 import { readGgufHeader } from "../engine/gguf/ggufHeader.js";
 import { summarizeGgufHeader, type GgufModelSummary } from "../engine/gguf/ggufMetadata.js";
 import { validateGgufModel } from "../engine/gguf/ggufModelValidation.js";
+import { probeModelFile } from "../engine/probe/probeModelFile.js";
 import { parseArgument } from "../validation.js";
 import { pullModel, type PullOptions } from "../pull/pullModel.js";
 import type { PullProgress } from "../pull/pullProgress.js";
@@ -35,6 +36,16 @@ export interface ModelParams {
   pull?: boolean;
   /** Called with the progress of that pull. */
   onPullProgress?: (progress: PullProgress) => void;
+  /**
+   * For files from outside: before loading the file here, load it once in a child process
+   * (tokenize, decode one token) and refuse it with ModelLoadError if that process dies or
+   * hangs, so a file that aborts the engine cannot take this process down. Verdicts are
+   * cached by file fingerprint in `$MULLAMA_CACHE_DIR` (else `$XDG_CACHE_HOME/mullama`,
+   * else `~/.cache/mullama`): about 2-6 s the first time a file is seen, milliseconds after
+   * (docs/RELIABILITY.md). Defaults to false: validation alone (always on) refuses every
+   * kind of file known to abort the engine.
+   */
+  probe?: boolean;
 }
 
 /** What the GGUF file says about the model. */
@@ -65,6 +76,7 @@ const modelParamsSchema = z.strictObject({
   signal: z.custom<AbortSignal>((value) => value instanceof AbortSignal, { error: "expected an AbortSignal" }).optional(),
   pull: z.boolean().optional(),
   onPullProgress: z.function().optional(),
+  probe: z.boolean().optional(),
 });
 
 /** What a model disposes before itself (its contexts). */
@@ -127,6 +139,11 @@ export class Model {
     validateGgufModel(header);
     const summary = summarizeGgufHeader(header);
     const gpu = options.gpu ?? false;
+    if (options.probe) {
+      const verdict = await probeModelFile(path, { gpu });
+      if (!verdict.safe) throw new ModelLoadError(path, verdict.reason);
+      if (options.signal?.aborted) throw new ModelLoadError(path, "the load was aborted");
+    }
     try {
       const engine = await loadEngine(gpu, path);
       const engineModel = await engine.loadModel({

@@ -136,7 +136,7 @@ export class MullamaServer {
 
   async #load(): Promise<void> {
     const settings = this.#settings;
-    const model = typeof settings.model === "string" ? await Model.load(settings.model, { gpu: settings.gpu, signal: this.#loadAbort.signal }) : settings.model;
+    const model = typeof settings.model === "string" ? await Model.load(settings.model, { gpu: settings.gpu, probe: settings.probe, signal: this.#loadAbort.signal }) : settings.model;
     if (typeof settings.model === "string") this.#ownedModel = model;
     const context = await Context.create(model, {
       sequences: settings.parallel,

@@ -30,6 +30,8 @@ export interface ServerOptions {
   batchSize?: number;
   /** Compute backend. Defaults to false (CPU only). */
   gpu?: GpuBackend;
+  /** Probe a model file in a child process before loading it (see `ModelParams.probe`); for files from outside. Defaults to false. */
+  probe?: boolean;
   /** When set, every route but /health needs `Authorization: Bearer <key>` or `X-Api-Key: <key>`. Defaults to none (no auth). */
   apiKey?: string;
   /** Origins allowed to call from a browser (CORS), or "*". Defaults to none: cross-origin browser calls are refused. */
@@ -66,6 +68,7 @@ export interface ResolvedServerOptions {
   threads: number | undefined;
   batchSize: number | undefined;
   gpu: GpuBackend;
+  probe: boolean;
   apiKey: string | undefined;
   corsOrigins: readonly string[];
   bodyLimit: number;
@@ -99,6 +102,7 @@ const serverOptionsSchema = z.strictObject({
   threads: positiveInteger().max(256, "must be at most 256").optional(),
   batchSize: positiveInteger().optional(),
   gpu: z.union([z.literal(false), z.enum(["auto", "cuda", "vulkan", "metal"])]).optional(),
+  probe: z.boolean().optional(),
   apiKey: nonEmpty("an API key").optional(),
   corsOrigin: z.union([nonEmpty("an origin"), z.array(nonEmpty("an origin"))]).optional(),
   bodyLimit: positiveInteger().optional(),
@@ -132,6 +136,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     threads: parsed.threads,
     batchSize: parsed.batchSize,
     gpu: parsed.gpu ?? false,
+    probe: parsed.probe ?? false,
     apiKey: parsed.apiKey,
     corsOrigins: corsOrigin === undefined ? [] : typeof corsOrigin === "string" ? [corsOrigin] : corsOrigin,
     bodyLimit: parsed.bodyLimit ?? serverDefaults.bodyLimit,

@@ -47,6 +47,8 @@ export interface Hyperparameters {
   /** `attention.key_length`; when absent a head is embeddingLength / headCount wide. */
   readonly keyLength: number | undefined;
   readonly valueLength: number | undefined;
+  /** `rope.dimension_count`: how much of each head rotary embedding covers. */
+  readonly ropeDimensions: number | undefined;
   readonly expertCount: number;
 }
 
@@ -74,13 +76,19 @@ export function readHyperparameters(header: GgufHeader): Hyperparameters {
   if (firstHeads > 0 && keyLength === undefined && embeddingLength % firstHeads !== 0) {
     throw metadataError(header, key("attention.head_count"), `is ${firstHeads}, which does not divide ${key("embedding_length")} ${embeddingLength} into whole heads`);
   }
+  const ropeDimensions = optionalUint32(header, key("rope.dimension_count"), { minimum: 0, maximum: int32Max });
+  // ggml's rope rotates the first n_dims values of each key head and asserts n_dims <= the head's width.
+  const keyHeadWidth = keyLength ?? (firstHeads > 0 ? Math.floor(embeddingLength / firstHeads) : undefined);
+  if (ropeDimensions !== undefined && keyHeadWidth !== undefined && ropeDimensions > keyHeadWidth) {
+    throw metadataError(header, key("rope.dimension_count"), `is ${ropeDimensions}, wider than an attention head (${keyHeadWidth})`);
+  }
   const expertCount = checkExperts(header, key, blockCount);
   const ropeScaling = header.metadata.get(key("rope.scaling.type"));
   if (ropeScaling !== undefined && (typeof ropeScaling !== "string" || !ropeScalingTypes.has(ropeScaling))) {
     throw metadataError(header, key("rope.scaling.type"), `is ${describeValue(ropeScaling)} (known: ${[...ropeScalingTypes].join(", ")})`);
   }
   for (const name of [...epsilonNames, "rope.freq_base"]) checkPositiveFloat32(header, key(name));
-  return { contextLength, embeddingLength, blockCount, headCount, headCountKv, feedForwardLength, keyLength, valueLength, expertCount };
+  return { contextLength, embeddingLength, blockCount, headCount, headCountKv, feedForwardLength, keyLength, valueLength, ropeDimensions, expertCount };
 }
 
 function requiredUint32(header: GgufHeader, key: string, range: Range): number {

@@ -12,6 +12,7 @@
 import { ModelLoadError } from "../../errors.js";
 import type { GgufHeader } from "./ggufHeader.js";
 import type { Hyperparameters } from "./ggufHyperparameters.js";
+import { ggmlTypeByName } from "./ggufFormat.js";
 import { getMetadataArray } from "./ggufMetadata.js";
 import type { GgufTensorInfo } from "./ggufTensorInfo.js";
 
@@ -22,20 +23,28 @@ interface DenseLayout {
   readonly upFactor: number;
   /** Whether the layer has a separate `ffn_gate`. */
   readonly gate: boolean;
+  /** Whether rotary embedding must cover whole heads (the graph asserts `n_embd_head == n_rot`). */
+  readonly fullRope: boolean;
 }
 
-const llamaLayout: DenseLayout = { queryWidth: "heads", upFactor: 1, gate: true };
+const llamaLayout: DenseLayout = { queryWidth: "heads", upFactor: 1, gate: true, fullRope: true };
+const gemmaLayout: DenseLayout = { ...llamaLayout, fullRope: false };
 
 /** Architectures with the llama tensor layout, and how each differs. */
 const denseLayouts: ReadonlyMap<string, DenseLayout> = new Map([
   ["llama", llamaLayout],
   ["mistral3", llamaLayout],
   ["qwen3", llamaLayout],
-  ["gemma", llamaLayout],
-  ["gemma2", llamaLayout],
-  ["gemma3", llamaLayout],
-  ["qwen2", { queryWidth: "embedding", upFactor: 1, gate: true }],
-  ["phi3", { queryWidth: "embedding", upFactor: 2, gate: false }],
+  ["gemma", gemmaLayout],
+  ["gemma2", gemmaLayout],
+  ["gemma3", gemmaLayout],
+  ["smollm3", llamaLayout],
+  ["exaone", llamaLayout],
+  ["granite", llamaLayout],
+  ["arcee", { ...llamaLayout, gate: false }],
+  ["qwen2", { ...llamaLayout, queryWidth: "embedding" }],
+  ["internlm2", { ...llamaLayout, queryWidth: "embedding" }],
+  ["phi3", { queryWidth: "embedding", upFactor: 2, gate: false, fullRope: false }],
 ]);
 
 /**
@@ -58,8 +67,35 @@ export function checkTensorShapes(header: GgufHeader, hyperparameters: Hyperpara
       throw new ModelLoadError(header.path, `tensor "${tensor.name}" belongs to layer ${block}, but ${header.architecture}.block_count is ${blockCount}`);
     }
   }
+  checkWholeBlocks(header, hyperparameters, byName);
   const layout = denseLayouts.get(header.architecture);
   if (layout !== undefined) checkDenseLayout(header, hyperparameters, layout, byName);
+}
+
+/**
+ * Rows of a quantized tensor hold whole blocks (32 values for Q8_0, 256 for the K
+ * quants). llama.cpp's first pass sizes tensors from the hyperparameters with the file's
+ * types, and a row length that is not whole blocks gives a row stride of 0, which ggml
+ * reads as a transposed matrix and aborts on (`!ggml_is_transposed(a)`), in every
+ * architecture. The embedding width is the row length of the embedding and of each
+ * layer's input projections, the feed-forward length that of `ffn_down`, in all but a
+ * few architectures; a real model has whole blocks there by construction.
+ */
+function checkWholeBlocks(header: GgufHeader, parameters: Hyperparameters, byName: ReadonlyMap<string, GgufTensorInfo>): void {
+  const key = (name: string) => `${header.architecture}.${name}`;
+  const check = (tensorName: string, value: number, source: string) => {
+    const tensor = byName.get(tensorName);
+    const blockSize = tensor === undefined ? 1 : (ggmlTypeByName(tensor.type)?.blockSize ?? 1);
+    if (value % blockSize !== 0) {
+      throw new ModelLoadError(header.path, `${source} is ${value}, not a whole number of ${tensor!.type} blocks of ${blockSize} for the rows of tensor "${tensorName}"`);
+    }
+  };
+  for (const name of ["token_embd.weight", "output.weight"]) check(name, parameters.embeddingLength, key("embedding_length"));
+  for (let layer = 0; layer < parameters.blockCount; layer++) {
+    for (const name of ["attn_q", "attn_k", "attn_v", "attn_qkv", "ffn_gate", "ffn_up"]) check(`blk.${layer}.${name}.weight`, parameters.embeddingLength, key("embedding_length"));
+    const feedForward = parameters.feedForwardLength?.[layer];
+    if (parameters.expertCount === 0 && feedForward !== undefined) check(`blk.${layer}.ffn_down.weight`, feedForward, key("feed_forward_length"));
+  }
 }
 
 function checkDenseLayout(header: GgufHeader, parameters: Hyperparameters, layout: DenseLayout, byName: ReadonlyMap<string, GgufTensorInfo>): void {
@@ -84,6 +120,9 @@ function checkDenseLayout(header: GgufHeader, parameters: Hyperparameters, layou
       ? { size: Math.floor(parameters.embeddingLength / heads[0]!), source: `${key("embedding_length")} / ${key("attention.head_count")}`, derived: true }
       : { size: length, source: key(name) };
   const keyWidth = headWidth(parameters.keyLength, "attention.key_length");
+  if (layout.fullRope && parameters.ropeDimensions !== undefined && parameters.ropeDimensions !== keyWidth.size) {
+    throw new ModelLoadError(header.path, `${key("rope.dimension_count")} is ${parameters.ropeDimensions}, but a "${header.architecture}" model rotates whole heads of ${keyWidth.size}`);
+  }
   const valueWidth = headWidth(parameters.valueLength, "attention.value_length");
   for (let layer = 0; layer < parameters.blockCount; layer++) {
     const tensor = (name: string) => `blk.${layer}.${name}.weight`;
