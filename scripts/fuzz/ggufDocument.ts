@@ -70,6 +70,17 @@ export function cloneGgufDocument(document: GgufDocument): GgufDocument {
   };
 }
 
+/** Replaces the entry with `entry.key`, or appends it when the key is absent. */
+export function setMetadataEntry(document: GgufDocument, entry: GgufMetadataEntryToWrite): void {
+  const index = document.metadata.findIndex((candidate) => candidate.key === entry.key);
+  if (index === -1) document.metadata.push(entry);
+  else document.metadata[index] = entry;
+}
+
+export function removeMetadataEntry(document: GgufDocument, key: string): void {
+  document.metadata = document.metadata.filter((entry) => entry.key !== key);
+}
+
 /** Encodes a document: header, padding to the declared alignment, then the data section. */
 export function encodeGgufDocument(document: GgufDocument): { bytes: Buffer; layout: GgufLayout } {
   const sink = new PositionedSink();

@@ -4,7 +4,7 @@
  * careless converter or a hostile file makes, and the ones llama.cpp trusts most.
  */
 import type { GgufMetadataEntryToWrite } from "../gguf/metadataEncoding.js";
-import { encodeGgufDocument, type GgufDocument } from "./ggufDocument.js";
+import { encodeGgufDocument, removeMetadataEntry, setMetadataEntry, type GgufDocument } from "./ggufDocument.js";
 import type { MutatedFile } from "./byteMutations.js";
 import type { Random } from "./random.js";
 
@@ -13,17 +13,6 @@ type Entry = GgufMetadataEntryToWrite;
 function architectureOf(document: GgufDocument): string {
   const entry = document.metadata.find((candidate) => candidate.key === "general.architecture");
   return entry?.type === "string" ? entry.value : "llama";
-}
-
-/** Replaces the entry with `entry.key`, or appends it when the key is absent. */
-function setEntry(document: GgufDocument, entry: Entry): void {
-  const index = document.metadata.findIndex((candidate) => candidate.key === entry.key);
-  if (index === -1) document.metadata.push(entry);
-  else document.metadata[index] = entry;
-}
-
-function removeEntry(document: GgufDocument, key: string): void {
-  document.metadata = document.metadata.filter((entry) => entry.key !== key);
 }
 
 function renameEntry(document: GgufDocument, key: string, newKey: string): void {
@@ -88,12 +77,12 @@ export function hyperparameter(document: GgufDocument, random: Random): MutatedF
   const key = `${prefix}.${name}`;
   if (name === "rope.scaling.type") {
     const value = random.pick(["none", "linear", "yarn", "longrope", "bogus", ""]);
-    setEntry(document, { key, type: "string", value });
+    setMetadataEntry(document, { key, type: "string", value });
     return encoded(document, `${key} set to "${value}"`);
   }
   if (name === "rope.freq_base") {
     const value = random.pick([Number.NaN, -1, 0, Number.POSITIVE_INFINITY, 1e30, 500_000]);
-    setEntry(document, { key, type: "float32", value });
+    setMetadataEntry(document, { key, type: "float32", value });
     return encoded(document, `${key} set to ${value}`);
   }
   if (random.chance(0.15)) {
@@ -102,8 +91,8 @@ export function hyperparameter(document: GgufDocument, random: Random): MutatedF
     return encoded(document, `${key} renamed to "${newKey}"`);
   }
   const edit = numericEdit(key, numberOf(document, key), random);
-  if (edit.entry === undefined) removeEntry(document, key);
-  else setEntry(document, edit.entry);
+  if (edit.entry === undefined) removeMetadataEntry(document, key);
+  else setMetadataEntry(document, edit.entry);
   return encoded(document, `${key} ${edit.label}`);
 }
 
@@ -112,14 +101,14 @@ export function epsilon(document: GgufDocument, random: Random): MutatedFile {
   const key = random.chance(0.75) ? `${prefix}.attention.layer_norm_rms_epsilon` : `${prefix}.attention.layer_norm_epsilon`;
   const value = random.pick([-1, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, Number.NaN, 0, -0, 1e30, 1e-45, -1e-6, 3.4e38, 1e-5]);
   const type = random.pick(["float32", "float32", "float32", "float64"] as const);
-  setEntry(document, { key, type, value });
+  setMetadataEntry(document, { key, type, value });
   return encoded(document, `${key} set to ${Object.is(value, -0) ? "-0" : value} (${type})`);
 }
 
 export function blockCount(document: GgufDocument, random: Random): MutatedFile {
   const key = `${architectureOf(document)}.block_count`;
   const value = random.pick([0, 1, 2, 3, 5, 8, 511, 512, 513, 65_535, 2 ** 31, 2 ** 32 - 1]);
-  setEntry(document, { key, type: "uint32", value });
+  setMetadataEntry(document, { key, type: "uint32", value });
   return encoded(document, `${key} set to ${value}`);
 }
 
@@ -129,11 +118,11 @@ export function feedForward(document: GgufDocument, random: Random): MutatedFile
     const blocks = numberOf(document, `${architectureOf(document)}.block_count`);
     const current = numberOf(document, key);
     const value = Array.from({ length: blocks }, (_, index) => (index === random.below(blocks) ? random.pick([0, 3, current * 2]) : current));
-    setEntry(document, { key, type: "array", elementType: "uint32", value });
+    setMetadataEntry(document, { key, type: "array", elementType: "uint32", value });
     return encoded(document, `${key} set to [${value.join(", ")}]`);
   }
   const value = random.pick([3, 0, 1, 32, 256, 511, 513, 1024, 2 ** 31, 2 ** 32 - 1]);
-  setEntry(document, { key, type: "uint32", value });
+  setMetadataEntry(document, { key, type: "uint32", value });
   return encoded(document, `${key} set to ${value}`);
 }
 
@@ -146,7 +135,7 @@ export function contextLength(document: GgufDocument, random: Random): MutatedFi
       : choice === 1
         ? { key, type: "uint64", value: 2n ** 40n }
         : { key, type: "uint32", value: random.pick([0, 1, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 4096, 1_000_000, 16]) };
-  setEntry(document, entry);
+  setMetadataEntry(document, entry);
   return encoded(document, `${key} set to ${entry.value} (${entry.type})`);
 }
 
@@ -154,17 +143,17 @@ export function alignment(document: GgufDocument, random: Random): MutatedFile {
   const key = "general.alignment";
   const value = random.pick([1, 2, 4, 8, 16, 1, 2, 4, 8, 16, 0, 3, 24, 33, 64, 2 ** 31]);
   const type = random.chance(0.1) ? random.pick(["int32", "uint64"] as const) : "uint32";
-  setEntry(document, { key, type, value });
+  setMetadataEntry(document, { key, type, value });
   return encoded(document, `${key} set to ${value} (${type})`);
 }
 
 export function tokenizerModel(document: GgufDocument, random: Random): MutatedFile {
   const key = "tokenizer.ggml.model";
   if (random.chance(0.08)) {
-    removeEntry(document, key);
+    removeMetadataEntry(document, key);
     return encoded(document, `${key} missing`);
   }
   const value = random.pick(["none", "no_vocab", "bert", "none", "no_vocab", "bert", "gpt2", "t5", "rwkv", "plamo2", "gemma4", "", "llamaX", "whitespace", "hybriddna", "test"]);
-  setEntry(document, { key, type: "string", value });
+  setMetadataEntry(document, { key, type: "string", value });
   return encoded(document, `${key} set to "${value}"`);
 }

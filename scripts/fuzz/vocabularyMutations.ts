@@ -5,7 +5,7 @@
  * outside the vocabulary.
  */
 import type { GgufMetadataEntryToWrite } from "../gguf/metadataEncoding.js";
-import { encodeGgufDocument, type GgufDocument } from "./ggufDocument.js";
+import { encodeGgufDocument, setMetadataEntry, type GgufDocument } from "./ggufDocument.js";
 import type { MutatedFile } from "./byteMutations.js";
 import type { Random } from "./random.js";
 
@@ -77,9 +77,7 @@ export function vocabulary(document: GgufDocument, random: Random): MutatedFile 
       const key = random.pick(["tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id", "tokenizer.ggml.unknown_token_id", "tokenizer.ggml.padding_token_id"]);
       const value = random.pick([count, count + 1, 2 ** 31, 2 ** 32 - 1]);
       const entry: GgufMetadataEntryToWrite = random.chance(0.3) ? { key, type: "int32", value: -1 } : { key, type: "uint32", value };
-      const at = document.metadata.findIndex((candidate) => candidate.key === key);
-      if (at === -1) document.metadata.push(entry);
-      else document.metadata[at] = entry;
+      setMetadataEntry(document, entry);
       description = `${key} set to ${entry.value} (${entry.type})`;
     }
   }

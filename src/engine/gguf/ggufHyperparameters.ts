@@ -145,7 +145,7 @@ function checkExperts(header: GgufHeader, key: (name: string) => string, blockCo
   if (used > experts) throw refuse("expert_used_count", used, `more than the ${experts} experts of ${key("expert_count")}`);
   if (experts === 0 && groups !== 0) throw refuse("expert_group_count", groups, "a model without experts has no expert groups");
   if (experts > 0) {
-    if (used === 0) throw refuse("expert_used_count", used, `${key("expert_count")} is ${experts}, and a model with experts must use at least one`);
+    if (used === 0) throw metadataError(header, key("expert_used_count"), `is 0, but ${key("expert_count")} is ${experts}: a model with experts must use at least one`);
     if (groups >= experts) throw refuse("expert_group_count", groups, `must be below the ${experts} experts`);
     if (groups > 1 && (experts % groups !== 0 || groupsUsed === 0 || groupsUsed >= groups)) {
       throw refuse("expert_group_used_count", groupsUsed, `must be 1 to ${groups - 1}, with ${groups} groups dividing ${experts} experts`);
