@@ -1,7 +1,7 @@
 /** Edited copies of the demo model, for tests of what the validator and the engine make of them. */
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { cloneGgufDocument, encodeGgufDocument, readGgufDocument, type GgufDocument } from "../../scripts/fuzz/ggufDocument.ts";
+import { cloneGgufDocument, encodeGgufDocument, readGgufDocument, setMetadataEntry, type GgufDocument } from "../../scripts/fuzz/ggufDocument.ts";
 import { defaultModelPath } from "../../src/index.ts";
 
 export { removeMetadataEntry, setMetadataEntry, type GgufDocument } from "../../scripts/fuzz/ggufDocument.ts";
@@ -23,4 +23,10 @@ export function tokensOf(document: GgufDocument): string[] {
   const entry = document.metadata.find((candidate) => candidate.key === "tokenizer.ggml.tokens");
   if (entry?.type !== "array") throw new Error("the document has no token list");
   return entry.value as string[];
+}
+
+/** Makes the demo (a llama) claim another architecture, its `llama.*` keys renamed to match. */
+export function renameArchitecture(document: GgufDocument, architecture: string): void {
+  document.metadata = document.metadata.map((entry) => (entry.key.startsWith("llama.") ? { ...entry, key: `${architecture}.${entry.key.slice("llama.".length)}` } : entry));
+  setMetadataEntry(document, { key: "general.architecture", type: "string", value: architecture });
 }

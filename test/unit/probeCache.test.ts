@@ -1,0 +1,52 @@
+/** The probe's verdict cache: where it lives, what a lookup must match, and a damaged file read as empty. */
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { homedir, tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { fileFingerprint } from "../../src/engine/probe/fileFingerprint.ts";
+import { defaultProbeCacheDirectory, readCachedVerdict, storeVerdict, type CachedVerdict } from "../../src/engine/probe/probeCache.ts";
+
+let directory: string;
+before(async () => {
+  directory = await mkdtemp(join(tmpdir(), "mullama-probe-cache-"));
+});
+after(async () => {
+  await rm(directory, { recursive: true, force: true });
+});
+
+const verdict = (probedAt: string, safe = true): CachedVerdict => ({ safe, engine: "node-llama-cpp 3.22.1", gpu: "false", probedAt, path: "/models/a.gguf" });
+
+test("the directory: MULLAMA_CACHE_DIR, else XDG_CACHE_HOME/mullama, else ~/.cache/mullama", () => {
+  assert.equal(defaultProbeCacheDirectory({ MULLAMA_CACHE_DIR: "/a", XDG_CACHE_HOME: "/b" }), "/a");
+  assert.equal(defaultProbeCacheDirectory({ XDG_CACHE_HOME: "/b" }), "/b/mullama");
+  assert.equal(defaultProbeCacheDirectory({}), join(homedir(), ".cache", "mullama"));
+});
+
+test("a verdict is found only for the same engine and GPU setting", async () => {
+  const cache = join(directory, "match");
+  await storeVerdict(cache, "f1", verdict("2026-01-01T00:00:00.000Z", false));
+  assert.equal((await readCachedVerdict(cache, "f1", "node-llama-cpp 3.22.1", "false"))?.safe, false);
+  assert.equal(await readCachedVerdict(cache, "f1", "node-llama-cpp 3.23.0", "false"), undefined);
+  assert.equal(await readCachedVerdict(cache, "f1", "node-llama-cpp 3.22.1", "auto"), undefined);
+  assert.equal(await readCachedVerdict(cache, "f2", "node-llama-cpp 3.22.1", "false"), undefined);
+});
+
+test("a damaged cache file reads as empty and is replaced on the next store", async () => {
+  const cache = join(directory, "damaged");
+  await storeVerdict(cache, "f1", verdict("2026-01-01T00:00:00.000Z"));
+  await writeFile(join(cache, "probe-cache.json"), "{ not json");
+  assert.equal(await readCachedVerdict(cache, "f1", "node-llama-cpp 3.22.1", "false"), undefined);
+  await storeVerdict(cache, "f2", verdict("2026-01-02T00:00:00.000Z"));
+  const stored = JSON.parse(await readFile(join(cache, "probe-cache.json"), "utf8")) as { version: number; entries: object };
+  assert.deepEqual([stored.version, Object.keys(stored.entries)], [1, ["f2"]]);
+});
+
+test("the fingerprint follows content and modification time", async () => {
+  const path = join(directory, "file.bin");
+  await writeFile(path, "one");
+  const first = await fileFingerprint(path);
+  assert.equal(await fileFingerprint(path), first);
+  await writeFile(path, "two");
+  assert.notEqual(await fileFingerprint(path), first);
+});
