@@ -10,17 +10,13 @@
  * dimension 0 (`t_meta.ne[dim] >= 1`), a negative or NaN norm epsilon aborts the first
  * decode (`eps >= 0.0f` in ggml's ops.cpp).
  */
+import { checkExperts } from "./ggufExperts.js";
 import type { GgufHeader } from "./ggufHeader.js";
-import { describeValue, metadataError, outOfRange } from "./ggufModelErrors.js";
-import { isGgufArray } from "./ggufValue.js";
-import { ModelLoadError } from "../../errors.js";
+import { describeValue, metadataError } from "./ggufModelErrors.js";
+import { checkPositiveFloat32, int32Max, optionalUint32, perLayerUint32, requiredUint32 } from "./ggufTypedValues.js";
 
-/** Most of these are int32 in llama.h (`llama_model_n_ctx_train` and friends), so bigger values turn negative. */
-const int32Max = 2 ** 31 - 1;
 /** LLAMA_MAX_LAYERS in llama-hparams.h. */
 const maxLayers = 512;
-/** LLAMA_MAX_EXPERTS in llama-hparams.h. */
-const maxExperts = 1024;
 /** LLAMA_ROPE_SCALING_TYPES in llama-model.cpp; anything else is a GGML_ASSERT. */
 const ropeScalingTypes: ReadonlySet<string> = new Set(["none", "linear", "yarn", "longrope"]);
 /** Norm epsilons: each is a divisor's guard, so it must be a positive, finite float32. */
@@ -52,13 +48,6 @@ export interface Hyperparameters {
   readonly expertCount: number;
 }
 
-interface Range {
-  readonly minimum: number;
-  readonly maximum: number;
-  /** Why the range is what it is, added to the refusal. */
-  readonly why?: string;
-}
-
 /** Reads and checks the shared hyperparameters. @throws ModelLoadError naming the key and value. */
 export function readHyperparameters(header: GgufHeader): Hyperparameters {
   const key = (name: string) => `${header.architecture}.${name}`;
@@ -82,47 +71,13 @@ export function readHyperparameters(header: GgufHeader): Hyperparameters {
   if (ropeDimensions !== undefined && keyHeadWidth !== undefined && ropeDimensions > keyHeadWidth) {
     throw metadataError(header, key("rope.dimension_count"), `is ${ropeDimensions}, wider than an attention head (${keyHeadWidth})`);
   }
-  const expertCount = checkExperts(header, key, blockCount);
+  const expertCount = checkExperts(header, blockCount);
   const ropeScaling = header.metadata.get(key("rope.scaling.type"));
   if (ropeScaling !== undefined && (typeof ropeScaling !== "string" || !ropeScalingTypes.has(ropeScaling))) {
     throw metadataError(header, key("rope.scaling.type"), `is ${describeValue(ropeScaling)} (known: ${[...ropeScalingTypes].join(", ")})`);
   }
   for (const name of [...epsilonNames, "rope.freq_base"]) checkPositiveFloat32(header, key(name));
   return { contextLength, embeddingLength, blockCount, headCount, headCountKv, feedForwardLength, keyLength, valueLength, ropeDimensions, expertCount };
-}
-
-function requiredUint32(header: GgufHeader, key: string, range: Range): number {
-  const value = optionalUint32(header, key, range);
-  if (value === undefined) throw new ModelLoadError(header.path, `missing ${key}, which the engine requires`);
-  return value;
-}
-
-/** llama.cpp reads these with `get_key<uint32_t>`, which accepts the uint32 type only. */
-function optionalUint32(header: GgufHeader, key: string, range: Range): number | undefined {
-  const value = header.metadata.get(key);
-  if (value === undefined) return undefined;
-  const type = header.metadataTypes.get(key);
-  if (type !== "uint32" || typeof value !== "number") throw metadataError(header, key, `is ${describeValue(value)} of type ${type}, not a uint32`);
-  if (value < range.minimum || value > range.maximum) throw metadataError(header, key, outOfRange(value, range.minimum, range.maximum, range.why));
-  return value;
-}
-
-/**
- * A value per layer: one uint32 for every layer, or an array of one per layer
- * (`get_key_or_arr`, which takes uint32, int32 or bool elements).
- */
-function perLayerUint32(header: GgufHeader, key: string, blockCount: number): number[] | undefined {
-  const value = header.metadata.get(key);
-  if (!isGgufArray(value)) {
-    const scalar = optionalUint32(header, key, { minimum: 0, maximum: int32Max });
-    return scalar === undefined ? undefined : new Array<number>(blockCount).fill(scalar);
-  }
-  if (!["uint32", "int32", "bool"].includes(value.elementType)) throw metadataError(header, key, `is an array of ${value.elementType}, not of uint32`);
-  if (value.length !== blockCount || value.elements === undefined) throw metadataError(header, key, `has ${value.length} entries for ${blockCount} layers`);
-  const layers = value.elements.map(Number);
-  const bad = layers.findIndex((layer) => !Number.isInteger(layer) || layer < 0 || layer > int32Max);
-  if (bad !== -1) throw metadataError(header, key, `has ${layers[bad]} for layer ${bad} (must be 0 to ${int32Max})`);
-  return layers;
 }
 
 /** Grouped-query attention shares each key/value head among a whole number of query heads. */
@@ -133,32 +88,4 @@ function checkHeadGroups(header: GgufHeader, key: string, heads: readonly number
       throw metadataError(header, key, `is ${shared} for layer ${layer}, which does not divide the layer's ${query} attention heads`);
     }
   }
-}
-
-/** The expert counts llama.cpp asserts on (llama-model.cpp, "validate the maximum"). */
-function checkExperts(header: GgufHeader, key: (name: string) => string, blockCount: number): number {
-  const experts = optionalUint32(header, key("expert_count"), { minimum: 0, maximum: maxExperts }) ?? 0;
-  const used = Math.max(0, ...(perLayerUint32(header, key("expert_used_count"), blockCount) ?? [0]));
-  const groups = optionalUint32(header, key("expert_group_count"), { minimum: 0, maximum: maxExperts }) ?? 0;
-  const groupsUsed = optionalUint32(header, key("expert_group_used_count"), { minimum: 0, maximum: maxExperts }) ?? 0;
-  const refuse = (name: string, value: number, problem: string) => metadataError(header, key(name), `is ${value}: ${problem}`);
-  if (used > experts) throw refuse("expert_used_count", used, `more than the ${experts} experts of ${key("expert_count")}`);
-  if (experts === 0 && groups !== 0) throw refuse("expert_group_count", groups, "a model without experts has no expert groups");
-  if (experts > 0) {
-    if (used === 0) throw metadataError(header, key("expert_used_count"), `is 0, but ${key("expert_count")} is ${experts}: a model with experts must use at least one`);
-    if (groups >= experts) throw refuse("expert_group_count", groups, `must be below the ${experts} experts`);
-    if (groups > 1 && (experts % groups !== 0 || groupsUsed === 0 || groupsUsed >= groups)) {
-      throw refuse("expert_group_used_count", groupsUsed, `must be 1 to ${groups - 1}, with ${groups} groups dividing ${experts} experts`);
-    }
-  }
-  return experts;
-}
-
-/** A float the engine divides by or takes a root of: a float32 (its only accepted type), finite and above 0. */
-function checkPositiveFloat32(header: GgufHeader, key: string): void {
-  const value = header.metadata.get(key);
-  if (value === undefined) return;
-  const type = header.metadataTypes.get(key);
-  if (type !== "float32" || typeof value !== "number") throw metadataError(header, key, `is ${describeValue(value)} of type ${type}, not a float32`);
-  if (!Number.isFinite(value) || value <= 0) throw metadataError(header, key, `is ${describeValue(value)} (must be a finite number above 0)`);
 }
