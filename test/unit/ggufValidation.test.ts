@@ -53,6 +53,16 @@ describe("files the engine runs are accepted", () => {
     for (const architecture of Object.keys(architectureQuirks)) await validate(await makeArchitectureModel(architecture));
   });
 
+  test("the first file of a split model, which holds only some of the tensors", async () => {
+    const firstPart = (document: GgufDocument) => {
+      // The last block's nine tensors go to the second file.
+      document.tensors = document.tensors.slice(0, -9);
+      setMetadataEntry(document, { key: "split.count", type: "uint16", value: 2 });
+    };
+    await validate(await writeEditedDemo(directory, "split-first", firstPart));
+    await refused((document) => void (document.tensors = document.tensors.slice(0, -9)), /^missing tensor "blk.3.attn_norm.weight", which a "llama" model requires$/);
+  });
+
   test("an empty token, and a token with a NUL that collides with nothing", async () => {
     await validate(await writeEditedDemo(directory, "lone-empty", (document) => void (tokensOf(document)[500] = "")));
     await validate(await writeEditedDemo(directory, "lone-nul", (document) => void (tokensOf(document)[500] = "zzq\0tail")));

@@ -47,7 +47,7 @@ export async function embedCommand(argv: string[]): Promise<number> {
   }
   const params = definedOnly({ contextSize: integerFlag("context-size", values["context-size"]), threads: integerFlag("threads", values.threads) });
   const { path, name } = await resolveModelOption(values.model, values.pull);
-  await using model = await Model.load(path, { gpu: values.gpu ? "auto" : false });
+  await using model = await Model.load(path, { gpu: values.gpu ? "auto" : false, probe: values.probe ?? false });
   await using context = await EmbeddingContext.create(model, params);
   const vectors = await context.embed(texts);
   if (values.json) {

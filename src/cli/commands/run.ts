@@ -21,8 +21,6 @@ ${modelOptionHelp(28)}
       --threads <n>         fixed CPU threads (default: adaptive, per decode)
   -c, --context-size <n>    context size in tokens (default: model's, at most 4096)
       --gpu                 offload to a GPU when one is available (default: CPU only)
-      --probe               load the model file in a child process first, and refuse it if
-                            that crashes (for files from outside; verdicts are cached)
   -q, --quiet               do not print statistics to stderr
 `;
 
@@ -44,7 +42,6 @@ export async function runCommand(argv: string[]): Promise<number> {
       threads: { type: "string" },
       "context-size": { type: "string", short: "c" },
       gpu: { type: "boolean" },
-      probe: { type: "boolean" },
       quiet: { type: "boolean", short: "q" },
       help: { type: "boolean", short: "h" },
     },

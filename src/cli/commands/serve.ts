@@ -30,8 +30,6 @@ ${modelOptionHelp(29)}
                              before they are cancelled (default: ${serverDefaults.gracePeriodMs / 1000})
       --no-ui                do not serve the chat page at /
       --gpu                  offload to a GPU when one is available (default: CPU only)
-      --probe                load the model file in a child process first, and refuse it if
-                             that crashes (for files from outside; verdicts are cached)
   -q, --quiet                do not log requests (errors and generations) to stdout
 `;
 
@@ -54,7 +52,6 @@ export async function serveCommand(argv: string[]): Promise<number> {
       "grace-period": { type: "string" },
       "no-ui": { type: "boolean" },
       gpu: { type: "boolean" },
-      probe: { type: "boolean" },
       quiet: { type: "boolean", short: "q" },
       help: { type: "boolean", short: "h" },
     },

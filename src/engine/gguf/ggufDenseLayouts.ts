@@ -9,7 +9,7 @@
 import { ModelLoadError } from "../../errors.js";
 import type { GgufHeader } from "./ggufHeader.js";
 import type { Hyperparameters } from "./ggufHyperparameters.js";
-import { getMetadataArray } from "./ggufMetadata.js";
+import { getMetadataArray, getMetadataNumber } from "./ggufMetadata.js";
 import type { GgufTensorInfo } from "./ggufTensorInfo.js";
 
 export interface DenseLayout {
@@ -70,7 +70,10 @@ export function checkDenseLayout(header: GgufHeader, parameters: Hyperparameters
 
   const embedding: Dimension = { size: parameters.embeddingLength, source: key("embedding_length") };
   const vocabulary: Dimension = { size: getMetadataArray(header, "tokenizer.ggml.tokens")?.length ?? 0, source: "the length of tokenizer.ggml.tokens" };
-  const check = (name: string, expected: readonly Dimension[], required: boolean) => checkShape(header, byName, name, expected, required);
+  // The first file of a split model holds all the metadata but only some of the tensors:
+  // those it has are checked, and the rest are the other files' business.
+  const wholeModel = !((getMetadataNumber(header, "split.count") ?? 1) > 1);
+  const check = (name: string, expected: readonly Dimension[], required: boolean) => checkShape(header, byName, name, expected, required && wholeModel);
   check("token_embd.weight", [embedding, vocabulary], true);
   check("output_norm.weight", [embedding], true);
   check("output.weight", [embedding, vocabulary], false);
