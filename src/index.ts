@@ -1,6 +1,8 @@
 /** mullama's public surface: an explicit list, nothing else is API. */
 export { Model } from "./model/Model.js";
 export type { ModelParams, ModelMetadata } from "./model/Model.js";
+export { probeModelFile } from "./engine/probe/probeModelFile.js";
+export type { ProbeOptions, ProbeVerdict } from "./engine/probe/probeModelFile.js";
 export { ModelStore } from "./store/ModelStore.js";
 export type { StoredModel, StoredModelFile } from "./store/storedModel.js";
 export type { PullOptions } from "./pull/pullModel.js";

@@ -15,7 +15,7 @@ import { errorMessage } from "../../errors.js";
 import { readGgufHeader } from "../gguf/ggufHeader.js";
 import { validateGgufModel } from "../gguf/ggufModelValidation.js";
 import type { GpuBackend } from "../llama.js";
-import { runChildJobs } from "./childJobs.js";
+import { runChildJobs, type ChildJobResult } from "./childJobs.js";
 import { describeCrash } from "./engineCrash.js";
 import { fileFingerprint } from "./fileFingerprint.js";
 import { defaultProbeCacheDirectory, readCachedVerdict, storeVerdict } from "./probeCache.js";
@@ -68,22 +68,27 @@ export async function probeModelFile(path: string, options: ProbeOptions = {}): 
     }
   }
   const timeoutMs = options.timeoutMs ?? 300_000;
-  const [result] = await runChildJobs<ProbeJobInput>({ script: childScript, jobs: [{ id: "probe", input: { path, gpu: options.gpu ?? false } }], timeoutMs });
-  let verdict: { safe: true; engineError?: string } | { safe: false; reason: string };
-  if (result!.status === "finished") {
-    const { error } = result!.output as ProbeJobOutput;
-    verdict = error === undefined ? { safe: true } : { safe: true, engineError: error };
-  } else if (result!.status === "died") {
-    verdict = { safe: false, reason: `the engine crashed on it in a test load (${describeCrash(result!.signal, result!.exitCode, result!.log)})` };
-  } else {
-    // Not cached: a slow machine, not the file, may be why.
+  const jobs = [{ id: "probe", input: { path, gpu: options.gpu ?? false } }];
+  const [result] = (await runChildJobs<ProbeJobInput>({ script: childScript, jobs, timeoutMs })) as [ChildJobResult];
+  // A hang is not cached: a slow machine, not the file, may be why.
+  if (result.status === "timed-out") {
     return { safe: false, reason: `a test load did not finish within ${timeoutMs / 1000} s`, cached: false, fingerprint, elapsedMs: elapsed() };
   }
+  const verdict = verdictOf(result);
   if (options.cache ?? true) {
     const stored = { engine, gpu, probedAt: new Date().toISOString(), path, safe: verdict.safe, ...(verdict.safe ? {} : { reason: verdict.reason }) };
+    // A cache that cannot be written costs a probe next time, not this verdict.
     await storeVerdict(directory, fingerprint, stored).catch(() => undefined);
   }
   return { ...verdict, cached: false, fingerprint, elapsedMs: elapsed() };
+}
+
+function verdictOf(result: Exclude<ChildJobResult, { status: "timed-out" }>): { safe: true; engineError?: string } | { safe: false; reason: string } {
+  if (result.status === "died") {
+    return { safe: false, reason: `the engine crashed on it in a test load (${describeCrash(result.signal, result.exitCode, result.log)})` };
+  }
+  const { error } = result.output as ProbeJobOutput;
+  return error === undefined ? { safe: true } : { safe: true, engineError: error };
 }
 
 /** The engine a verdict holds for: node-llama-cpp's version, which pins its llama.cpp build. */
