@@ -41,9 +41,9 @@ export interface ModelParams {
    * (tokenize, decode one token) and refuse it with ModelLoadError if that process dies or
    * hangs, so a file that aborts the engine cannot take this process down. Verdicts are
    * cached by file fingerprint in `$MULLAMA_CACHE_DIR` (else `$XDG_CACHE_HOME/mullama`,
-   * else `~/.cache/mullama`): about 2-6 s the first time a file is seen, milliseconds after
-   * (docs/RELIABILITY.md). Defaults to false: validation alone (always on) refuses every
-   * kind of file known to abort the engine.
+   * else `~/.cache/mullama`): 2-6 s on the demo model the first time a file is seen (plus
+   * a large model's load time), milliseconds after (docs/RELIABILITY.md). Defaults to
+   * false: validation alone (always on) refuses every kind of file known to abort the engine.
    */
   probe?: boolean;
 }
