@@ -55,6 +55,8 @@ export function describeProgress(progress: PullProgress, columns: number): strin
       return `resuming ${progress.file} from ${formatBytes(progress.fromBytes)}`;
     case "verifying":
       return "verifying";
+    case "probing":
+      return "test-loading it in a separate process";
     case "up-to-date":
       return `${progress.name} is up to date`;
     case "success":

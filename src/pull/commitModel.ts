@@ -10,6 +10,8 @@ import { join } from "node:path";
 import { ModelLoadError, PullError } from "../errors.js";
 import { readGgufHeader } from "../engine/gguf/ggufHeader.js";
 import { getMetadataNumber, summarizeGgufHeader } from "../engine/gguf/ggufMetadata.js";
+import { validateGgufModel } from "../engine/gguf/ggufModelValidation.js";
+import { probeModelFile } from "../engine/probe/probeModelFile.js";
 import type { ModelStore } from "../store/ModelStore.js";
 import { formatManifest, manifestFileName, readStoredModel, type StoredModel } from "../store/storedModel.js";
 import type { DownloadedFile } from "./downloadFile.js";
@@ -28,6 +30,8 @@ interface ModelFacts {
 export async function checkDownloadedModel(reference: string, files: readonly DownloadedFile[], partialDirectory: string): Promise<ModelFacts> {
   try {
     const first = await readGgufHeader(files[0]!.partPath);
+    // The same content checks Model.load runs: a file that would abort the engine is not kept.
+    validateGgufModel(first);
     const summary = summarizeGgufHeader(first);
     let parameterCount = summary.parameterCount;
     const splitCount = getMetadataNumber(first, "split.count");
@@ -42,6 +46,18 @@ export async function checkDownloadedModel(reference: string, files: readonly Do
     await rm(partialDirectory, { recursive: true, force: true });
     throw new PullError(reference, "corrupt", `the download is not a usable GGUF model (${error.reason}); nothing was kept`, { cause: error });
   }
+}
+
+/**
+ * Loads the model (its first file) once in a child process; a model that kills or hangs
+ * the engine is a `corrupt` PullError and the downloads are dropped. The verdict is cached
+ * by the file's fingerprint, which the rename into the store keeps.
+ */
+export async function probeDownloadedModel(reference: string, firstPartPath: string, partialDirectory: string): Promise<void> {
+  const verdict = await probeModelFile(firstPartPath);
+  if (verdict.safe) return;
+  await rm(partialDirectory, { recursive: true, force: true });
+  throw new PullError(reference, "corrupt", `a test load of the model failed: ${verdict.reason}; nothing was kept`);
 }
 
 /** Moves the files into the store as model `name`, replacing an older version of it. */

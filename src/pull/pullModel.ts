@@ -10,7 +10,7 @@ import { modelReference } from "../store/modelReference.js";
 import { ModelStore } from "../store/ModelStore.js";
 import type { StoredModel } from "../store/storedModel.js";
 import { abortSignal, parseArgument } from "../validation.js";
-import { checkDownloadedModel, commitModel, removeCommitLeftovers, type CommittedFile } from "./commitModel.js";
+import { checkDownloadedModel, commitModel, probeDownloadedModel, removeCommitLeftovers, type CommittedFile } from "./commitModel.js";
 import { downloadFile } from "./downloadFile.js";
 import { httpGet } from "./httpClient.js";
 import { openAppendWriter, PartialFile, type OpenPartWriter } from "./partialFile.js";
@@ -28,6 +28,13 @@ export interface PullOptions {
   store?: ModelStore | string;
   /** Further tries (each resuming) after a dropped connection or a server fault; any progress restores the count. Defaults to 3. */
   retries?: number;
+  /**
+   * Load the downloaded model once in a child process before keeping it (see
+   * `probeModelFile`): a file that would crash the engine is refused and never stored.
+   * The verdict is cached, so a later `Model.load(..., { probe: true })` costs nothing
+   * more. Defaults to true: pulled files come from outside.
+   */
+  probe?: boolean;
 }
 
 /** Timings and the file writer, which tests shorten or replace. Not public API. */
@@ -45,6 +52,7 @@ const pullOptionsSchema = z.strictObject({
   signal: abortSignal().optional(),
   store: z.union([z.string().min(1), z.instanceof(ModelStore)]).optional(),
   retries: z.number().int().min(0).max(100).optional(),
+  probe: z.boolean().optional(),
 });
 
 export async function pullModel(text: string, options: PullOptions = {}, internals: PullInternals = defaultPullInternals): Promise<StoredModel> {
@@ -70,7 +78,7 @@ export async function pullModel(text: string, options: PullOptions = {}, interna
     await mkdir(store.directory, { recursive: true });
     const release = await store.lock(plan.name, { signal, what: `The pull of "${plan.name}"`, onWait: (owner) => emit({ status: "waiting", name: plan.name, ownerPid: owner?.pid }) });
     try {
-      return await pullLocked(store, plan, text, signal, parsed.retries ?? 3, internals, emit);
+      return await pullLocked(store, plan, text, signal, { retries: parsed.retries ?? 3, probe: parsed.probe ?? true }, internals, emit);
     } finally {
       await release();
     }
@@ -82,7 +90,15 @@ export async function pullModel(text: string, options: PullOptions = {}, interna
   }
 }
 
-async function pullLocked(store: ModelStore, plan: PullPlan, text: string, signal: AbortSignal, retries: number, internals: PullInternals, emit: (progress: PullProgress) => void): Promise<StoredModel> {
+async function pullLocked(
+  store: ModelStore,
+  plan: PullPlan,
+  text: string,
+  signal: AbortSignal,
+  { retries, probe }: { retries: number; probe: boolean },
+  internals: PullInternals,
+  emit: (progress: PullProgress) => void,
+): Promise<StoredModel> {
   const partialDirectory = store.partialDirectory(plan.name);
   await removeCommitLeftovers(partialDirectory);
   const existing = await store.find(plan.name);
@@ -123,6 +139,10 @@ async function pullLocked(store: ModelStore, plan: PullPlan, text: string, signa
   }
   emit({ status: "verifying", name: plan.name });
   const facts = await checkDownloadedModel(text, downloaded, partialDirectory);
+  if (probe) {
+    emit({ status: "probing", name: plan.name });
+    await probeDownloadedModel(text, downloaded[0]!.partPath, partialDirectory);
+  }
   const model = await commitModel(store, plan.name, text, downloaded, facts);
   emit({ status: "success", name: plan.name, model });
   return model;

@@ -29,6 +29,8 @@ export type PullProgress =
     }
   /** Checking the files: SHA-256 and size (done while downloading), then the GGUF header. */
   | { readonly status: "verifying"; readonly name: string }
+  /** Loading the model once in a test process (see `probe`), so a file that would crash the engine is never kept. */
+  | { readonly status: "probing"; readonly name: string }
   /** The store already has this model, identical to the server's. */
   | { readonly status: "up-to-date"; readonly name: string }
   | { readonly status: "success"; readonly name: string; readonly model: StoredModel };

@@ -8,6 +8,10 @@ import { writeScriptedSplitModel } from "../fixtures/splitModel.ts";
 import { startHuggingFaceHub, type HuggingFaceHub } from "./huggingFaceServer.ts";
 
 export const demoBytes = await readFile(defaultModelPath);
+
+// Pulls test-load what they download (the probe); one verdict cache per test process
+// keeps that to one child process per model, out of the user's own cache.
+process.env.MULLAMA_CACHE_DIR = await mkdtemp(join(tmpdir(), "mullama-pull-cache-"));
 export const demoSha256 = createHash("sha256").update(demoBytes).digest("hex");
 
 /** The script the split test model emits after any prompt. */

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { copyFile, mkdtemp, readFile, rm, utimes } from "node:fs/promises";
+import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -68,7 +68,8 @@ describe("probeModelFile", () => {
     const path = join(directory, "copy.gguf");
     await copyFile(defaultModelPath, path);
     const first = await probeModelFile(path, { cacheDirectory });
-    await utimes(path, new Date(), new Date(Date.now() + 5000));
+    const renamed = await writeEditedDemo(directory, "renamed", (document) => setMetadataEntry(document, { key: "general.name", type: "string", value: "renamed" }));
+    await copyFile(renamed, path);
     const changed = await probeModelFile(path, { cacheDirectory, cache: false });
     assert.notEqual(changed.fingerprint, first.fingerprint);
     assert.deepEqual([changed.safe, changed.cached], [true, false]);

@@ -1,11 +1,14 @@
 /** Pulls over a loopback Hugging Face Hub: the protocol, naming, resume, verification, and a store left as it was on failure. */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { AbortedError, InvalidArgumentError, Model, ModelLoadError, ModelNotFoundError, ModelStore, PullError, type PullProgress } from "../../src/index.ts";
 import type { HuggingFaceHub } from "../helpers/huggingFaceServer.ts";
-import { hubToken } from "../helpers/huggingFaceServer.ts";
+import { hubToken, startHuggingFaceHub } from "../helpers/huggingFaceServer.ts";
+import { renameArchitecture, setMetadataEntry, writeEditedDemo } from "../helpers/editedModel.ts";
 import { demoBytes, demoSha256, freshStore, partialFiles, startDemoHub, storeSnapshot } from "../helpers/pullFixtures.ts";
 
 let hub: HuggingFaceHub;
@@ -28,7 +31,7 @@ test("hf:<user>/<repo>:<quant> resolves through the file list and the resolve re
   assert.equal(model.contextLength, 256);
   assert.ok(model.parameterCount > 1_000_000);
 
-  assert.deepEqual([...new Set(events.map((event) => event.status))], ["resolving", "resolved", "downloading", "verifying", "success"]);
+  assert.deepEqual([...new Set(events.map((event) => event.status))], ["resolving", "resolved", "downloading", "verifying", "probing", "success"]);
   const last = events.filter((event) => event.status === "downloading").at(-1);
   assert.equal(last?.status === "downloading" && last.completedBytes, demoBytes.length);
   assert.equal(last?.status === "downloading" && last.totalBytes, demoBytes.length);
@@ -279,4 +282,31 @@ test("Model.load: a reference not in the store fails with how to pull it, or is 
   assert.equal(statuses.at(-1), "success");
   assert.equal((await new ModelStore().get("hf:test/multi-GGUF:Q8_0")).path, model.path);
   await assert.rejects(new ModelStore().get("hf:test/multi-GGUF:Q4_K_M"), (error: unknown) => error instanceof ModelNotFoundError && error.code === "MODEL_NOT_FOUND" && /mullama pull hf:test\/multi-GGUF:Q4_K_M/.test(error.message));
+});
+
+test("a download that would crash the engine is refused by the test load and never kept; probe: false keeps it", async () => {
+  const scratch = await mkdtemp(join(tmpdir(), "mullama-crash-"));
+  // Valid as far as validation can tell, yet llama.cpp aborts on it (see test/model/probe.test.ts).
+  const crashing = await writeEditedDemo(scratch, "xverse-half-rope", (document) => {
+    renameArchitecture(document, "xverse");
+    setMetadataEntry(document, { key: "xverse.rope.dimension_count", type: "uint32", value: 16 });
+  });
+  const crashHub = await startHuggingFaceHub({ "test/crash-GGUF": { files: [{ path: "crash-Q8_0.gguf", data: await readFile(crashing) }] } });
+  try {
+    const directory = await freshStore(crashHub);
+    const events: PullProgress[] = [];
+    const error = await Model.pull("hf:test/crash-GGUF:Q8_0", { onProgress: (event) => events.push(event) }).catch((caught: unknown) => caught);
+    assert.ok(error instanceof PullError, String(error));
+    assert.equal(error.failure, "corrupt");
+    assert.match(error.reason, /a test load of the model failed: the engine crashed on it in a test load \(SIGABRT: .*GGML_ASSERT/);
+    assert.ok(events.some((event) => event.status === "probing"));
+    assert.deepEqual(await storeSnapshot(directory), []);
+    assert.deepEqual(await partialFiles(directory), []);
+    // Without the probe the file is kept (validation cannot see this fault): the probe is what refused it.
+    const kept = await Model.pull("hf:test/crash-GGUF:Q8_0", { probe: false });
+    assert.equal(kept.architecture, "xverse");
+  } finally {
+    await crashHub.close();
+    await rm(scratch, { recursive: true, force: true });
+  }
 });

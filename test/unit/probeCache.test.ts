@@ -1,6 +1,6 @@
 /** The probe's verdict cache: where it lives, what a lookup must match, and a damaged file read as empty. */
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdtemp, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -42,11 +42,23 @@ test("a damaged cache file reads as empty and is replaced on the next store", as
   assert.deepEqual([stored.version, Object.keys(stored.entries)], [1, ["f2"]]);
 });
 
-test("the fingerprint follows content and modification time", async () => {
+test("the fingerprint follows content; a small file's copy keeps it, a large file's new mtime does not", async () => {
   const path = join(directory, "file.bin");
   await writeFile(path, "one");
   const first = await fileFingerprint(path);
   assert.equal(await fileFingerprint(path), first);
+  const copy = join(directory, "copy.bin");
+  await copyFile(path, copy);
+  await utimes(copy, new Date(), new Date(Date.now() + 5000));
+  assert.equal(await fileFingerprint(copy), first, "hashed whole: the content alone names it");
   await writeFile(path, "two");
   assert.notEqual(await fileFingerprint(path), first);
+
+  // Over 17 MiB only the head and tail are hashed, so the mtime stands in for the middle.
+  const large = join(directory, "large.bin");
+  await writeFile(large, Buffer.alloc(18 * 1024 * 1024, 1));
+  const before = await fileFingerprint(large);
+  await utimes(large, new Date(), new Date(Date.now() + 5000));
+  assert.notEqual(await fileFingerprint(large), before);
+  await rm(large);
 });

@@ -27,6 +27,8 @@ gated repositories).
 Options:
       --json                progress as JSON lines on stdout, one event per line
       --retries <n>         tries after a dropped connection, each resuming (default: 3)
+      --no-probe            keep the model without test-loading it in a separate process first
+                            (default: probe; a file that would crash the engine is refused)
   -q, --quiet               no progress bar (there is none when stderr is not a terminal)
 `;
 
@@ -38,6 +40,7 @@ export async function pullCommand(argv: string[]): Promise<number> {
     options: {
       json: { type: "boolean" },
       retries: { type: "string" },
+      "no-probe": { type: "boolean" },
       quiet: { type: "boolean", short: "q" },
       help: { type: "boolean", short: "h" },
     },
@@ -56,7 +59,7 @@ export async function pullCommand(argv: string[]): Promise<number> {
   const onInterrupt = () => abort.abort();
   process.once("SIGINT", onInterrupt);
   try {
-    const model = await pullModel(positionals[0]!, { onProgress: reporter.onProgress, signal: abort.signal, store: new ModelStore(), ...(retries === undefined ? {} : { retries }) });
+    const model = await pullModel(positionals[0]!, { onProgress: reporter.onProgress, signal: abort.signal, store: new ModelStore(), probe: !values["no-probe"], ...(retries === undefined ? {} : { retries }) });
     reporter.finish();
     if (!values.json) {
       const facts = [formatBytes(model.sizeBytes), model.quantization, `${formatCount(model.parameterCount)} parameters`].filter(Boolean).join(", ");
