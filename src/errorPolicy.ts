@@ -39,6 +39,11 @@ const statusOfCoreCode: Partial<Record<string, number>> = {
   TOKENIZATION_FAILED: 400,
   SEQUENCE_UNAVAILABLE: 503,
   DISPOSED: 503,
+  MODEL_NOT_FOUND: 404,
+  // The upstream hub failed or refused (its own status is in the message): a gateway's failure, not ours.
+  PULL_FAILED: 502,
+  // Cancelled: by a client that left, or by shutdown.
+  ABORTED: 503,
 };
 
 export function describeError(error: unknown): PublicError {

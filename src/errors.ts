@@ -35,6 +35,9 @@ export type ServerErrorCode =
   | "SERVER_BUSY"
   | "MODEL_LOADING"
   | "MODEL_FAILED"
+  | "MODEL_BUSY"
+  | "INSUFFICIENT_MEMORY"
+  | "NO_MODEL_STORE"
   | "SHUTTING_DOWN";
 
 export interface MullamaErrorOptions {

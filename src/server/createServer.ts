@@ -1,26 +1,28 @@
 /**
  * The server's lifetime: `createServer(options)` builds it, `listen()` binds the port and
- * then loads the model (so `/health` answers 503 while it loads), `close()` shuts it down
- * gracefully: stop accepting, let running generations finish within the grace period,
- * cancel the rest (each stream gets a final event), close WebSockets, free the context and
- * the model it loaded. An app or a benchmark can run it in-process, and share a Model.
+ * then resolves the models it serves; a server of one model loads it then (so `/health`
+ * answers 503 while it loads), a server of several loads each on first use (see
+ * models/modelRegistry.ts). `close()` shuts it down gracefully: stop accepting, let running
+ * generations finish within the grace period, cancel the rest (each stream gets a final
+ * event), close WebSockets, free every context and the models it loaded. An app or a
+ * benchmark can run it in-process, and share a Model.
  */
 import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
-import { Context } from "../context/Context.js";
+import type { Context } from "../context/Context.js";
 import { InvalidArgumentError } from "../errors.js";
-import { Model } from "../model/Model.js";
-import { ChatPromptRenderer } from "../model/chatPrompt.js";
 import { createHttpApp } from "./httpApp.js";
 import { cancelledByShutdown } from "./httpErrors.js";
 import { registerHealthRoutes } from "./routes/health.js";
 import { registerNativeSseRoute } from "./routes/nativeSse.js";
 import { registerOllamaRoutes } from "./routes/ollama.js";
+import { registerOllamaModelRoutes } from "./routes/ollamaModelRoutes.js";
 import { registerOpenAiRoutes } from "./routes/openai.js";
 import { registerWebSocketRoute, type WebSocketRoute } from "./routes/websocket.js";
 import { registerWebUiRoutes } from "./routes/webUi.js";
-import { GenerationScheduler } from "./scheduler.js";
-import { describeServedModel } from "./servedModel.js";
+import { systemMemory } from "./models/memoryEstimate.js";
+import { ModelCatalog } from "./models/modelCatalog.js";
+import { ModelRegistry } from "./models/modelRegistry.js";
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from "./serverOptions.js";
 import { ServerRuntime, type ServerPhase } from "./serverRuntime.js";
 
@@ -32,8 +34,6 @@ export interface ServerAddress {
   port: number;
 }
 
-/** How long cancelled generations get to end (one token each, normally) before connections are cut, in milliseconds. */
-const cancelTimeoutMs = 5_000;
 /** How long idle keep-alive connections may linger once every stream has ended, in milliseconds. */
 const connectionDrainMs = 1_000;
 
@@ -47,8 +47,6 @@ export class MullamaServer {
   readonly #runtime: ServerRuntime;
   readonly #app: FastifyInstance;
   readonly #webSockets: WebSocketRoute;
-  readonly #loadAbort = new AbortController();
-  #ownedModel: Model | undefined;
   #loading: Promise<void> | undefined;
   #address: ServerAddress | undefined;
   #closing: Promise<void> | undefined;
@@ -65,13 +63,14 @@ export class MullamaServer {
     registerHealthRoutes(app, this.#runtime);
     registerOpenAiRoutes(app, this.#runtime);
     registerOllamaRoutes(app, this.#runtime);
+    registerOllamaModelRoutes(app, this.#runtime);
     registerNativeSseRoute(app, this.#runtime);
     if (settings.ui) registerWebUiRoutes(app);
     this.#webSockets = registerWebSocketRoute(app, this.#runtime, cors, apiKey);
     this.#app = app;
   }
 
-  /** `created`, `loading` (listening, model not ready), `ready`, `closing`, `closed`, or `failed`. */
+  /** `created`, `loading` (listening, models not resolved or the single model not loaded), `ready`, `closing`, `closed`, or `failed`. */
   get phase(): ServerPhase {
     return this.#runtime.phase;
   }
@@ -81,9 +80,16 @@ export class MullamaServer {
     return this.#address;
   }
 
-  /** The context serving requests, once loaded (for in-process use next to the server, and benchmarks). */
+  /** The context serving the default model's requests, while it is loaded (for in-process use next to the server, and benchmarks). */
   get context(): Context | undefined {
-    return this.#runtime.loaded?.context;
+    const registry = this.#runtime.registry;
+    const first = registry?.catalog.named[0];
+    return first === undefined ? registry?.loaded[0]?.context : registry?.loadedModel(first.id)?.context;
+  }
+
+  /** The model registry, once `listen()` has resolved the models: what is loaded, and loading or unloading by hand. */
+  get models(): ModelRegistry | undefined {
+    return this.#runtime.registry;
   }
 
   /** The underlying Fastify instance, to add routes before `listen()`. */
@@ -136,45 +142,32 @@ export class MullamaServer {
 
   async #load(): Promise<void> {
     const settings = this.#settings;
-    const model = typeof settings.model === "string" ? await Model.load(settings.model, { gpu: settings.gpu, probe: settings.probe, signal: this.#loadAbort.signal }) : settings.model;
-    if (typeof settings.model === "string") this.#ownedModel = model;
-    const context = await Context.create(model, {
-      sequences: settings.parallel,
-      ...(settings.contextSize === undefined ? {} : { contextSize: settings.contextSize }),
-      ...(settings.threads === undefined ? {} : { threads: settings.threads }),
-      ...(settings.batchSize === undefined ? {} : { batchSize: settings.batchSize }),
+    const catalog = await ModelCatalog.create(settings.models, { store: settings.store, serveStore: settings.serveStore, name: settings.modelName });
+    const registry = new ModelRegistry(catalog, {
+      settings,
+      metrics: this.#runtime.metrics,
+      memory: systemMemory,
+      defaultKeepAliveMs: settings.keepAliveMs,
+      log: (fields, message) => this.#app.log.info(fields, message),
     });
-    try {
-      const chat = ChatPromptRenderer.create(model, settings.chatTemplate);
-      const served = await describeServedModel(model, settings.modelName);
-      const scheduler = new GenerationScheduler(context, this.#runtime.metrics, { maxQueue: settings.maxQueue });
-      this.#runtime.loaded = { served, context, scheduler, chat };
-    } catch (error) {
-      await context.dispose();
-      throw error;
-    }
+    this.#runtime.registry = registry;
+    // One model and nothing else to serve: load it now, as a server of one model always has.
+    const first = catalog.single ? await registry.preload(catalog.named[0]!) : undefined;
     if (this.#runtime.phase !== "loading") return;
     this.#runtime.phase = "ready";
-    this.#app.log.info({ url: this.#address?.url, model: this.#runtime.loaded.served.id, parallel: settings.parallel, contextSize: context.contextSize }, "mullama server ready");
+    const served = (await catalog.list()).map((entry) => entry.id);
+    this.#app.log.info({ url: this.#address?.url, models: served, parallel: settings.parallel, contextSize: first?.context.contextSize }, "mullama server ready");
   }
 
   async #shutdown(): Promise<void> {
     const runtime = this.#runtime;
     const listening = runtime.phase !== "created" && this.#app.server.listening;
     if (runtime.phase !== "failed") runtime.phase = "closing";
-    this.#loadAbort.abort();
-    // A load in progress ends first (aborted, or done), so whatever it created is freed below.
-    await this.#loading?.catch(() => {});
-    const loaded = runtime.loaded;
     // Closing the listener first: no new connections while running streams finish.
     const appClosed = listening ? this.#app.close() : Promise.resolve();
-    if (loaded !== undefined) {
-      loaded.scheduler.stopAdmitting();
-      if (!(await loaded.scheduler.whenIdle(this.#settings.gracePeriodMs))) {
-        loaded.scheduler.cancelAll(cancelledByShutdown());
-        await loaded.scheduler.whenIdle(cancelTimeoutMs);
-      }
-    }
+    // Loads in progress end first (aborted, or done); running generations get the grace period.
+    await runtime.registry?.drain(this.#settings.gracePeriodMs, cancelledByShutdown());
+    await this.#loading?.catch(() => {});
     await this.#webSockets.closeAll(connectionDrainMs);
     if (listening) {
       this.#app.server.closeIdleConnections();
@@ -182,8 +175,7 @@ export class MullamaServer {
       this.#app.server.closeAllConnections();
       await appClosed;
     }
-    await loaded?.context.dispose();
-    await this.#ownedModel?.dispose();
+    await runtime.registry?.disposeAll();
     if (runtime.phase === "closing") runtime.phase = "closed";
   }
 }

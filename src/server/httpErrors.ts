@@ -36,8 +36,9 @@ export function unsupported(param: string, message: string): RequestError {
   return new RequestError(400, "UNSUPPORTED_PARAMETER", message, { param });
 }
 
-export function modelNotFound(name: string, served: string): RequestError {
-  return new RequestError(404, "MODEL_NOT_FOUND", `The model "${name}" does not exist on this server; it serves "${served}"`, { param: "model" });
+export function modelNotFound(name: string, served: readonly string[]): RequestError {
+  const serves = served.length === 0 ? "it serves no model yet" : `it serves ${served.map((id) => `"${id}"`).join(", ")}`;
+  return new RequestError(404, "MODEL_NOT_FOUND", `The model "${name}" does not exist on this server; ${serves}`, { param: "model" });
 }
 
 /** Every sequence is busy and the waiting line is full: come back in `retryAfterSeconds`. */

@@ -43,16 +43,24 @@ export class Counter implements Metric {
   }
 }
 
-/** A value read when the metrics are scraped (queue depth, busy sequences). */
+/** One series of a labelled gauge. */
+export interface GaugeSeries {
+  readonly labels: Labels;
+  readonly value: number;
+}
+
+/** A value read when the metrics are scraped (queue depth, busy sequences): one number, or one series per label set (per model). */
 export class Gauge implements Metric {
   constructor(
     readonly name: string,
     readonly help: string,
-    readonly read: () => number,
+    readonly read: () => number | readonly GaugeSeries[],
   ) {}
 
   render(): string {
-    return header(this.name, this.help, "gauge") + `${this.name} ${formatNumber(this.read())}\n`;
+    const value = this.read();
+    if (typeof value === "number") return header(this.name, this.help, "gauge") + `${this.name} ${formatNumber(value)}\n`;
+    return header(this.name, this.help, "gauge") + value.map((series) => `${this.name}${formatLabels(series.labels)} ${formatNumber(series.value)}\n`).join("");
   }
 }
 

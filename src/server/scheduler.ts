@@ -22,6 +22,10 @@ export type GenerationContext = Pick<Context, "stream" | "sequences">;
 export interface SchedulerOptions {
   /** Generations allowed to wait for a sequence beyond the `parallel` running ones. */
   maxQueue: number;
+  /** The served model's name, the `model` label of its per-model metrics. Defaults to none (no per-model series). */
+  model?: string;
+  /** Called each time the last generation in flight ends (the model registry starts its keep-alive clock then). */
+  onIdle?: () => void;
 }
 
 /** Weight of the newest generation in the moving average of service times. */
@@ -32,6 +36,8 @@ export class GenerationScheduler {
   readonly #context: GenerationContext;
   readonly #metrics: ServerMetrics;
   readonly #maxQueue: number;
+  readonly #onIdle: (() => void) | undefined;
+  readonly #model: string | undefined;
   /** The controller of each generation admitted and not finished. */
   readonly #inFlight = new Set<AbortController>();
   #admitting = true;
@@ -43,6 +49,8 @@ export class GenerationScheduler {
     this.#context = context;
     this.#metrics = metrics;
     this.#maxQueue = options.maxQueue;
+    this.#onIdle = options.onIdle;
+    this.#model = options.model;
   }
 
   /** Generations admitted and not finished: running, waiting for a sequence, or about to start. */
@@ -116,7 +124,9 @@ export class GenerationScheduler {
       onFinish: (final) => {
         if (final.type === "finish") this.#record(final.result);
         this.#inFlight.delete(controller);
-        if (this.#inFlight.size === 0) for (const waiter of this.#idleWaiters.splice(0)) waiter();
+        if (this.#inFlight.size > 0) return;
+        for (const waiter of this.#idleWaiters.splice(0)) waiter();
+        this.#onIdle?.();
       },
     };
   }
@@ -127,6 +137,10 @@ export class GenerationScheduler {
     metrics.generatedTokens.increment({}, result.tokenCount);
     metrics.promptTokens.increment({}, result.promptTokens);
     metrics.cachedPromptTokens.increment({}, result.cachedPromptTokens);
+    if (this.#model !== undefined) {
+      metrics.modelGenerations.increment({ model: this.#model, stop_reason: result.stopReason });
+      metrics.modelGeneratedTokens.increment({ model: this.#model }, result.tokenCount);
+    }
     if (result.tokenCount > 0) metrics.timeToFirstToken.observe(result.timings.timeToFirstTokenMs / 1000);
     const serviceMs = result.timings.totalMs - result.timings.queueMs;
     this.#averageServiceMs = this.#averageServiceMs === undefined ? serviceMs : this.#averageServiceMs + serviceTimeSmoothing * (serviceMs - this.#averageServiceMs);

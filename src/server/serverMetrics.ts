@@ -3,7 +3,7 @@
  * Route labels use the route's pattern (`/v1/chat/completions`), and every unknown path
  * shares `unmatched`, so random URLs cannot grow the number of series.
  */
-import { Counter, Gauge, Histogram, MetricsRegistry } from "./metrics.js";
+import { Counter, Gauge, Histogram, MetricsRegistry, type GaugeSeries } from "./metrics.js";
 
 /** Live values the gauges read at scrape time. */
 export interface MetricsSources {
@@ -11,6 +11,8 @@ export interface MetricsSources {
   queuedGenerations(): number;
   parallelSequences(): number;
   webSocketConnections(): number;
+  /** Per loaded model: 1 while loaded, its busy sequences, its queued generations. */
+  loadedModels?(): readonly { model: string; busySequences: number; queuedGenerations: number }[];
 }
 
 export class ServerMetrics {
@@ -20,6 +22,11 @@ export class ServerMetrics {
   readonly generatedTokens = this.registry.register(new Counter("mullama_generated_tokens_total", "Tokens generated."));
   readonly promptTokens = this.registry.register(new Counter("mullama_prompt_tokens_total", "Prompt tokens, cached ones included."));
   readonly cachedPromptTokens = this.registry.register(new Counter("mullama_prompt_tokens_cached_total", "Prompt tokens reused from a sequence's cache instead of evaluated."));
+  readonly modelGenerations = this.registry.register(new Counter("mullama_model_generations_total", "Generations finished, by model and stop reason."));
+  readonly modelGeneratedTokens = this.registry.register(new Counter("mullama_model_generated_tokens_total", "Tokens generated, by model."));
+  readonly modelLoads = this.registry.register(new Counter("mullama_model_loads_total", "Model loads, by model and result (loaded, failed, refused)."));
+  readonly modelUnloads = this.registry.register(new Counter("mullama_model_unloads_total", "Model unloads, by model and reason (keep_alive, evicted, deleted)."));
+  readonly embeddingInputs = this.registry.register(new Counter("mullama_embedding_inputs_total", "Inputs embedded, by model."));
   readonly timeToFirstToken = this.registry.register(
     new Histogram("mullama_time_to_first_token_seconds", "From the request to its first generated token, queueing included.", [
       0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
@@ -36,6 +43,11 @@ export class ServerMetrics {
     this.registry.register(new Gauge("mullama_sequences_busy", "Sequences generating right now.", sources.busySequences));
     this.registry.register(new Gauge("mullama_sequences", "Parallel sequences of the context (--parallel).", sources.parallelSequences));
     this.registry.register(new Gauge("mullama_websocket_connections", "Open WebSocket connections.", sources.webSocketConnections));
+    const perModel = (read: (model: ReturnType<NonNullable<MetricsSources["loadedModels"]>>[number]) => number) => (): GaugeSeries[] =>
+      (sources.loadedModels?.() ?? []).map((model) => ({ labels: { model: model.model }, value: read(model) }));
+    this.registry.register(new Gauge("mullama_model_loaded", "1 for each model loaded now.", perModel(() => 1)));
+    this.registry.register(new Gauge("mullama_model_sequences_busy", "Sequences generating right now, by model.", perModel((model) => model.busySequences)));
+    this.registry.register(new Gauge("mullama_model_queue_depth", "Generations waiting for a free sequence, by model.", perModel((model) => model.queuedGenerations)));
   }
 
   render(): string {

@@ -3,7 +3,10 @@ import { z } from "zod";
 import type { GpuBackend } from "../engine/llama.js";
 import { Model } from "../model/Model.js";
 import { defaultModelPath } from "../model/defaultModel.js";
+import { InvalidArgumentError } from "../errors.js";
+import { ModelStore } from "../store/ModelStore.js";
 import { nonNegativeInteger, parseArgument, positiveInteger } from "../validation.js";
+import { defaultKeepAliveMs, parseKeepAlive, type KeepAliveMs } from "./models/keepAlive.js";
 
 export interface ServerOptions {
   /**
@@ -12,7 +15,27 @@ export interface ServerOptions {
    * demo model.
    */
   model?: string | Model;
-  /** The name clients use in `model` fields. Defaults to the file name without `.gguf`. */
+  /**
+   * Several models, each a GGUF path, a store name or a loaded Model; a request's `model`
+   * field picks one, and requests without one get the first. Each loads on first use and
+   * stays for its keep-alive. Not together with `model`. Defaults to `[model]`.
+   */
+  models?: readonly (string | Model)[];
+  /**
+   * Serve every model of a model store too, each loaded on first use, and let clients pull
+   * into it and delete from it (`/api/pull`, `/api/delete`): true for the default store
+   * (`MULLAMA_MODELS`, else `~/.cache/mullama/models`), or its directory. Defaults to false.
+   */
+  store?: boolean | string;
+  /**
+   * How long a model stays loaded after its last request, unless the request says
+   * (`keep_alive`): seconds, a duration such as "5m", 0 (unload at once) or -1 (forever).
+   * Defaults to forever for one model without a store (it is loaded at start), else "5m".
+   */
+  keepAlive?: number | string;
+  /** Most models loaded at once; loading one more unloads the least recently used idle one. Defaults to 3. */
+  maxLoadedModels?: number;
+  /** The name clients use in `model` fields (of the first model). Defaults to its store name, else the file name without `.gguf`. */
   modelName?: string;
   /** Address to bind. Defaults to "127.0.0.1" (loopback only). */
   host?: string;
@@ -58,7 +81,12 @@ export interface ServerLoggerOptions {
 }
 
 export interface ResolvedServerOptions {
-  model: string | Model;
+  models: readonly (string | Model)[];
+  store: ModelStore | undefined;
+  /** Whether the store's models are served (else the store only resolves names). */
+  serveStore: boolean;
+  keepAliveMs: KeepAliveMs;
+  maxLoadedModels: number;
   modelName: string | undefined;
   host: string;
   port: number;
@@ -87,12 +115,17 @@ export const serverDefaults = {
   bodyLimit: 1024 * 1024,
   keepAliveIntervalMs: 15_000,
   gracePeriodMs: 10_000,
+  maxLoadedModels: 3,
 } as const;
 
 const nonEmpty = (what: string) => z.string({ error: `expected ${what}` }).trim().min(1, `${what} must not be empty`);
 
 const serverOptionsSchema = z.strictObject({
   model: z.union([nonEmpty("a model path"), z.custom<Model>((value) => value instanceof Model, { error: "expected a path or a loaded Model" })]).optional(),
+  models: z.array(z.union([nonEmpty("a model path or name"), z.custom<Model>((value) => value instanceof Model, { error: "expected a path, a store name or a loaded Model" })])).min(1, "name at least one model").optional(),
+  store: z.union([z.boolean(), nonEmpty("a directory")]).optional(),
+  keepAlive: z.union([z.number(), z.string()]).optional(),
+  maxLoadedModels: positiveInteger().max(1000, "must be at most 1000").optional(),
   modelName: nonEmpty("a model name").optional(),
   host: nonEmpty("a host").optional(),
   port: nonNegativeInteger().max(65_535, "must be at most 65535").optional(),
@@ -125,8 +158,22 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
   const parsed = parseArgument(serverOptionsSchema, options ?? {}, "options");
   const parallel = parsed.parallel ?? serverDefaults.parallel;
   const corsOrigin = parsed.corsOrigin;
+  if (parsed.model !== undefined && parsed.models !== undefined) throw new InvalidArgumentError("options.models", "give either model or models, not both");
+  const serveStore = parsed.store !== undefined && parsed.store !== false;
+  const models = parsed.models ?? (parsed.model !== undefined ? [parsed.model] : serveStore ? [] : [defaultModelPath]);
+  const single = models.length === 1 && !serveStore;
+  let keepAliveMs = single ? Infinity : defaultKeepAliveMs;
+  if (parsed.keepAlive !== undefined) {
+    const given = parseKeepAlive(parsed.keepAlive);
+    if (given === undefined) throw new InvalidArgumentError("options.keepAlive", 'expected seconds or a duration such as "5m", 0 or -1');
+    keepAliveMs = given;
+  }
   return {
-    model: parsed.model ?? defaultModelPath,
+    models,
+    store: typeof parsed.store === "string" ? new ModelStore(parsed.store) : serveStore ? new ModelStore() : undefined,
+    serveStore,
+    keepAliveMs,
+    maxLoadedModels: parsed.maxLoadedModels ?? serverDefaults.maxLoadedModels,
     modelName: parsed.modelName,
     host: parsed.host ?? serverDefaults.host,
     port: parsed.port ?? serverDefaults.port,

@@ -1,55 +1,59 @@
 /**
- * What the routes share: the server's phase, the loaded model with its context and
- * scheduler (once loading is done), the metrics and the settings. Routes ask `ready()`
- * for the model and get a 503 in their own error shape while it is loading or closing.
+ * What the routes share: the server's phase, the model registry (once the server has
+ * started), the metrics and the settings. Routes take a model for a request with
+ * `modelForRequest`: it answers a 503 in the route's own error shape while the server
+ * is starting or closing, a 404 for a name it does not serve, and otherwise the model,
+ * loaded (waiting for its load when needed) and held until the response is over.
  */
-import type { Context } from "../context/Context.js";
-import type { ChatPromptRenderer } from "../model/chatPrompt.js";
-import { modelNotFound, unavailable } from "./httpErrors.js";
-import type { GenerationScheduler } from "./scheduler.js";
-import { isServedModel, type ServedModel } from "./servedModel.js";
+import type { FastifyReply } from "fastify";
+import { unavailable } from "./httpErrors.js";
+import type { KeepAliveMs } from "./models/keepAlive.js";
+import type { LoadedModel } from "./models/loadedModel.js";
+import type { ModelRegistry } from "./models/modelRegistry.js";
 import type { ResolvedServerOptions } from "./serverOptions.js";
 import { ServerMetrics } from "./serverMetrics.js";
 
-/** `created` -> `loading` (listening, model not ready) -> `ready` -> `closing` -> `closed`; `failed` when loading failed. */
-export type ServerPhase = "created" | "loading" | "ready" | "closing" | "closed" | "failed";
+export type { LoadedModel };
 
-export interface LoadedModel {
-  readonly served: ServedModel;
-  readonly context: Context;
-  readonly scheduler: GenerationScheduler;
-  readonly chat: ChatPromptRenderer;
-}
+/** `created` -> `loading` (listening, not ready) -> `ready` -> `closing` -> `closed`; `failed` when starting failed. */
+export type ServerPhase = "created" | "loading" | "ready" | "closing" | "closed" | "failed";
 
 export class ServerRuntime {
   readonly settings: ResolvedServerOptions;
   readonly metrics: ServerMetrics;
   phase: ServerPhase = "created";
-  loaded: LoadedModel | undefined;
+  registry: ModelRegistry | undefined;
   webSocketConnections = 0;
 
   constructor(settings: ResolvedServerOptions) {
     this.settings = settings;
+    const loaded = () => this.registry?.loaded ?? [];
     this.metrics = new ServerMetrics({
-      busySequences: () => this.loaded?.context.busySequences ?? 0,
-      queuedGenerations: () => this.loaded?.context.waitingGenerations ?? 0,
+      busySequences: () => loaded().reduce((sum, model) => sum + model.context.busySequences, 0),
+      queuedGenerations: () => loaded().reduce((sum, model) => sum + model.context.waitingGenerations, 0),
       parallelSequences: () => settings.parallel,
       webSocketConnections: () => this.webSocketConnections,
+      loadedModels: () => loaded().map((model) => ({ model: model.served.id, busySequences: model.context.busySequences, queuedGenerations: model.context.waitingGenerations })),
     });
   }
 
-  /** The loaded model, or a 503 (`MODEL_LOADING`, `SHUTTING_DOWN`, `MODEL_FAILED`). */
-  ready(): LoadedModel {
-    if (this.phase === "ready" && this.loaded !== undefined) return this.loaded;
+  /** The registry once requests can be served, or a 503 (`MODEL_LOADING`, `SHUTTING_DOWN`, `MODEL_FAILED`). */
+  ready(): ModelRegistry {
+    if (this.phase === "ready" && this.registry !== undefined) return this.registry;
     if (this.phase === "closing" || this.phase === "closed") throw unavailable("SHUTTING_DOWN", "The server is shutting down");
     if (this.phase === "failed") throw unavailable("MODEL_FAILED", "The model failed to load; see the server log");
     throw unavailable("MODEL_LOADING", "The model is still loading; retry shortly");
   }
 
-  /** The loaded model when `name` (a request's `model` field) names it; a 404 otherwise. */
-  readyFor(name: string): LoadedModel {
-    const loaded = this.ready();
-    if (!isServedModel(loaded.served, name)) throw modelNotFound(name, loaded.served.id);
-    return loaded;
+  /**
+   * The model `name` names (the default model when undefined), held until the response
+   * ends; `keepAliveMs` (a request's `keep_alive`) becomes its keep-alive.
+   */
+  async modelForRequest(reply: FastifyReply, name: string | undefined, keepAliveMs?: KeepAliveMs | null): Promise<LoadedModel> {
+    const lease = await this.ready().acquire(name, keepAliveMs ?? undefined);
+    const response = reply.raw;
+    if (response.destroyed || response.writableFinished) lease.release();
+    else response.once("close", lease.release);
+    return lease.model;
   }
 }

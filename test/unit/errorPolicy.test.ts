@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { describeError, faultMessage, toErrorInfo } from "../../src/errorPolicy.ts";
-import { ContextError, ContextOverflowError, DisposedError, GenerationError, InvalidArgumentError, MullamaError, RequestError, SequenceUnavailableError } from "../../src/errors.ts";
+import { ContextError, ContextOverflowError, DisposedError, GenerationError, InvalidArgumentError, MullamaError, RequestError, SequenceUnavailableError, ModelNotFoundError, PullError, AbortedError } from "../../src/errors.ts";
 import { SequencePool } from "../../src/context/sequencePool.ts";
 
 test("DISPOSED is always a DisposedError, which a catch for ContextError still catches", async () => {
@@ -40,4 +40,12 @@ test("a fault says only that it is one: its details stay out of every descriptio
   }
   assert.deepEqual(toErrorInfo(engineFault), { code: "GENERATION_FAILED", message: faultMessage });
   assert.deepEqual(toErrorInfo(new TypeError("boom")), { code: "INTERNAL_ERROR", message: faultMessage });
+});
+
+test("pull and store errors keep their words and get their own statuses", () => {
+  const notFound = describeError(new ModelNotFoundError("x", '"x" is not in the model store'));
+  assert.deepEqual([notFound.status, notFound.code, notFound.fault], [404, "MODEL_NOT_FOUND", false]);
+  const pull = describeError(new PullError("hf:a/b", "not-found", "the repository was not found (HTTP 404)"));
+  assert.deepEqual([pull.status, pull.code, pull.message], [502, "PULL_FAILED", 'Cannot pull "hf:a/b": the repository was not found (HTTP 404)']);
+  assert.equal(describeError(new AbortedError("The pull")).status, 503);
 });

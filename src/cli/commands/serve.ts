@@ -2,18 +2,30 @@
 import { parseArgs } from "node:util";
 import { createServer } from "../../server/createServer.js";
 import { serverDefaults } from "../../server/serverOptions.js";
+import { InvalidArgumentError } from "../../errors.js";
+import { defaultModelPath } from "../../model/defaultModel.js";
+import { ModelStore } from "../../store/ModelStore.js";
 import { definedOnly, integerFlag } from "../flags.js";
 import { modelOptionHelp, modelOptions, resolveModelOption } from "../modelOption.js";
 
 export const serveUsage = `Usage: mullama serve [options]
 
-Serves one model over HTTP: a chat page at /, OpenAI-compatible /v1/*, Ollama-compatible
+Serves models over HTTP: a chat page at /, OpenAI-compatible /v1/*, Ollama-compatible
 /api/*, SSE on /generate, WebSocket on /ws, /health and /metrics. See docs/SERVER.md.
+Without -m it serves every model in the store (the bundled demo model when the store is
+empty), each loaded on first use; a request's "model" field picks one. With one -m it
+serves that model, loaded at start; -m may repeat.
 
 Options:
 ${modelOptionHelp(29)}
-      --model-name <name>    name clients use in "model" fields (default: the store name, or
-                             the file name without .gguf)
+      --model-name <name>    name clients use in "model" fields, with one -m (default: the
+                             store name, or the file name without .gguf)
+      --keep-alive <time>    how long a model stays loaded after its last request: seconds,
+                             or 30s, 5m, 1h; 0 unloads at once, -1 never (default: 5m;
+                             forever with one -m). A request's keep_alive overrides it
+      --max-loaded-models <n>
+                             models loaded at once; the least recently used idle one is
+                             unloaded to make room (default: ${serverDefaults.maxLoadedModels})
       --host <address>       address to bind (default: ${serverDefaults.host}, loopback only)
   -p, --port <n>             TCP port, 0 for any free one (default: ${serverDefaults.port})
       --parallel <n>         requests generating at once, batched on one context (default: ${serverDefaults.parallel})
@@ -39,6 +51,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
     strict: true,
     options: {
       ...modelOptions,
+      model: { type: "string", short: "m", multiple: true },
+      "keep-alive": { type: "string" },
+      "max-loaded-models": { type: "string" },
       "model-name": { type: "string" },
       host: { type: "string" },
       port: { type: "string", short: "p" },
@@ -62,12 +77,23 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   const gracePeriodSeconds = integerFlag("grace-period", values["grace-period"], { min: 0, max: 3600 });
   const apiKey = values["api-key"] ?? (process.env.MULLAMA_API_KEY || undefined);
-  // A store name or reference becomes its file here; the server is given a path.
-  const model = values.model === undefined ? undefined : await resolveModelOption(values.model, values.pull);
+  const given = values.model ?? [];
+  if (given.length > 1 && values["model-name"] !== undefined) throw new InvalidArgumentError("--model-name", "names the model of a single -m; with several, each is named by its store or file name");
+  // A reference is pulled here (with --pull); the server is given a path, or the store name for a stored model.
+  const resolved = [];
+  for (const model of given) resolved.push(await resolveModelOption(model, values.pull));
+  const single = resolved.length === 1 ? resolved[0] : undefined;
+  const store = new ModelStore();
+  const fromStore = resolved.length === 0;
+  const models = fromStore ? ((await store.list()).length === 0 ? [defaultModelPath] : undefined) : resolved.length > 1 ? resolved.map((model) => model.name ?? model.path) : undefined;
   const server = createServer({
     ...definedOnly({
-      model: model?.path,
-      modelName: values["model-name"] ?? model?.name,
+      model: single?.path,
+      models,
+      store: fromStore ? store.directory : undefined,
+      keepAlive: values["keep-alive"],
+      maxLoadedModels: integerFlag("max-loaded-models", values["max-loaded-models"], { max: 1000 }),
+      modelName: values["model-name"] ?? single?.name,
       host: values.host,
       port: integerFlag("port", values.port, { min: 0, max: 65_535 }),
       parallel: integerFlag("parallel", values.parallel, { max: 64 }),
@@ -111,10 +137,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
     return 1;
   }
   if (first === undefined) {
-    const context = server.context!;
-    process.stderr.write(
-      `mullama: serving ${server.address!.url} (${context.sequences} parallel x ${context.contextSize} tokens of context${apiKey === undefined ? "" : ", API key required"}); Ctrl+C stops\n`,
-    );
+    const context = server.context;
+    const served = (await server.models!.catalog.list()).map((entry) => entry.id);
+    const shape = context !== undefined ? `${context.sequences} parallel x ${context.contextSize} tokens of context` : `${served.length} model(s), each loaded on first use: ${served.join(", ") || "none yet (mullama pull adds one)"}`;
+    process.stderr.write(`mullama: serving ${server.address!.url} (${shape}${apiKey === undefined ? "" : ", API key required"}); Ctrl+C stops\n`);
     if (values["no-ui"] !== true) process.stderr.write(`mullama: chat in a browser at ${server.address!.url}/\n`);
   }
   const signal = await stopped;

@@ -13,3 +13,6 @@ export const wireGenerationOptionsSchema = generationOptionsSchema.omit({ signal
 export const wirePromptSchema = z.union([z.string(), z.array(z.number().int("token ids are integers")).min(1, "must not be empty")], {
   error: "expected text or an array of token ids",
 });
+
+/** A model's name, as the server lists it; optional on the native APIs, where requests without one get the default model. */
+export const wireModelSchema = z.string({ error: "expected a model name" }).min(1, "must not be empty").max(500, "at most 500 characters");

@@ -1,6 +1,7 @@
 /**
  * Ollama-compatible API: `POST /api/generate`, `POST /api/chat` (NDJSON, streaming unless
- * `stream: false`), `GET /api/tags`, `POST /api/show`, `GET /api/ps`, `GET /api/version`.
+ * `stream: false`), `GET /api/version`; the model routes (`/api/tags`, `/api/show`,
+ * `/api/ps`, `/api/pull`, `/api/delete`) are in ollamaModelRoutes.ts.
  * The final object carries `done_reason` and Ollama's counts and durations (nanoseconds).
  * An empty prompt (or no messages) only "loads the model", as Ollama does: the answer is
  * `done_reason: "load"`.
@@ -8,18 +9,16 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ChatMessage } from "../../model/chatPrompt.js";
 import { collectGeneration, streamGeneration, type GenerationCall } from "../generationRun.js";
-import { badRequest, unsupported } from "../httpErrors.js";
+import { unsupported } from "../httpErrors.js";
 import { parseRequestBody } from "../requestBody.js";
 import type { LoadedModel, ServerRuntime } from "../serverRuntime.js";
 import { serverVersion } from "../version.js";
 import { durations, ollamaStreamFormat, wholeAnswer, type AnswerShapes } from "./ollamaAnswers.js";
-import { runningEntry, showBody, tagsEntry } from "./ollamaModels.js";
 import {
   chatRequestSchema,
   generateRequestSchema,
   generationOptions,
   refuseUnsupported,
-  showRequestSchema,
   type ChatRequestMessage,
   type GenerateRequest,
 } from "./ollamaSchemas.js";
@@ -28,15 +27,6 @@ const ndjson = "application/x-ndjson";
 
 export function registerOllamaRoutes(app: FastifyInstance, runtime: ServerRuntime): void {
   app.get("/api/version", async () => ({ version: serverVersion }));
-  app.get("/api/tags", async () => ({ models: [tagsEntry(runtime.ready().served)] }));
-  app.get("/api/ps", async () => ({ models: [runningEntry(runtime.ready().served)] }));
-  app.post("/api/show", async (request) => {
-    const body = parseRequestBody(showRequestSchema, request.body);
-    const name = body.model ?? body.name;
-    if (name === undefined) throw badRequest("Invalid model: the model's name is required", "model");
-    const loaded = runtime.readyFor(name);
-    return showBody(loaded.served, loaded.context.contextSize);
-  });
   app.post("/api/generate", (request, reply) => generate(runtime, request, reply));
   app.post("/api/chat", (request, reply) => chat(runtime, request, reply));
 }
@@ -44,7 +34,7 @@ export function registerOllamaRoutes(app: FastifyInstance, runtime: ServerRuntim
 async function generate(runtime: ServerRuntime, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
   const body = parseRequestBody(generateRequestSchema, request.body);
   refuseUnsupported(body);
-  const loaded = runtime.readyFor(body.model);
+  const loaded = await runtime.modelForRequest(reply, body.model, body.keep_alive);
   const prompt = body.prompt ?? "";
   if (prompt === "" && (body.context == null || body.context.length === 0)) return loadOnly(reply, body, { response: "" });
   const { tokens, stop } = generatePrompt(loaded, body, prompt);
@@ -61,7 +51,7 @@ async function generate(runtime: ServerRuntime, request: FastifyRequest, reply: 
 async function chat(runtime: ServerRuntime, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
   const body = parseRequestBody(chatRequestSchema, request.body);
   refuseUnsupported(body);
-  const loaded = runtime.readyFor(body.model);
+  const loaded = await runtime.modelForRequest(reply, body.model, body.keep_alive);
   if (body.messages == null || body.messages.length === 0) return loadOnly(reply, body, { message: { role: "assistant", content: "" } });
   const rendered = loaded.chat.render(toChatMessages(body.messages));
   const call = { scheduler: loaded.scheduler, prompt: rendered.prompt, options: generationOptions(body.options, rendered.stop), keepAliveIntervalMs: runtime.settings.keepAliveIntervalMs };
@@ -84,9 +74,12 @@ async function respond(request: FastifyRequest, reply: FastifyReply, call: Gener
   return wholeAnswer(shapes, collected.result, collected.tokens);
 }
 
-/** Ollama's answer to a request without a prompt: the model is loaded, nothing generated. */
-function loadOnly(reply: FastifyReply, body: { model: string; stream?: boolean | null | undefined }, empty: object): unknown {
-  const answer = { model: body.model, created_at: new Date().toISOString(), ...empty, done: true, done_reason: "load" };
+/**
+ * Ollama's answer to a request without a prompt: the model is loaded, nothing generated;
+ * with `keep_alive: 0` it is unloaded instead (once this response is over).
+ */
+function loadOnly(reply: FastifyReply, body: { model: string; stream?: boolean | null | undefined; keep_alive?: number | null | undefined }, empty: object): unknown {
+  const answer = { model: body.model, created_at: new Date().toISOString(), ...empty, done: true, done_reason: body.keep_alive === 0 ? "unload" : "load" };
   if (body.stream === false) return answer;
   return reply.type(ndjson).send(JSON.stringify(answer) + "\n");
 }

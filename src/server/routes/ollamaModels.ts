@@ -1,56 +1,59 @@
-/** How the Ollama routes describe the served model: `/api/tags`, `/api/show`, `/api/ps`. */
-import type { ServedModel } from "../servedModel.js";
+/** How the Ollama routes describe models: `/api/tags`, `/api/show`, `/api/ps`. */
+import type { LoadedModel } from "../models/loadedModel.js";
+import type { ModelFacts } from "../models/modelFacts.js";
 
-/** Ollama lists models with a tag; clients may use either form, both are accepted. */
-export function taggedName(served: ServedModel): string {
-  return `${served.id}:latest`;
+/** Ollama lists models with a tag; clients may use either form, both are accepted. A name with a tag of its own keeps it. */
+export function taggedName(id: string): string {
+  return /:[^/]*$/.test(id) ? id : `${id}:latest`;
 }
 
-export function modelDetails(served: ServedModel) {
-  const { metadata } = served.model;
+/** Ollama's answer for a model kept loaded for good: a date far away. */
+const foreverDate = "9999-12-31T23:59:59Z";
+
+export function modelDetails(facts: ModelFacts) {
   return {
     parent_model: "",
     format: "gguf",
-    family: metadata.architecture,
-    families: [metadata.architecture],
-    parameter_size: formatParameterCount(metadata.parameterCount),
-    quantization_level: metadata.quantization ?? "unknown",
+    family: facts.architecture,
+    families: [facts.architecture],
+    parameter_size: formatParameterCount(facts.parameterCount),
+    quantization_level: facts.quantization ?? "unknown",
   };
 }
 
-export function tagsEntry(served: ServedModel) {
+export function tagsEntry(facts: ModelFacts) {
   return {
-    name: taggedName(served),
-    model: taggedName(served),
-    modified_at: served.modifiedAt.toISOString(),
-    size: served.fileSizeBytes,
-    digest: served.digest,
-    details: modelDetails(served),
+    name: taggedName(facts.id),
+    model: taggedName(facts.id),
+    modified_at: facts.modifiedAt.toISOString(),
+    size: facts.sizeBytes,
+    digest: facts.digest,
+    details: modelDetails(facts),
   };
 }
 
-/** `/api/ps`: the model stays loaded while the server runs, so it never expires. */
-export function runningEntry(served: ServedModel) {
-  return { ...tagsEntry(served), expires_at: "9999-12-31T23:59:59Z", size_vram: 0 };
+/** `/api/ps`: a loaded model, when it will be unloaded, and its memory estimate (all in RAM: `size_vram` 0). */
+export function runningEntry(facts: ModelFacts, loaded: LoadedModel) {
+  return { ...tagsEntry(facts), size: loaded.estimatedBytes, expires_at: loaded.expiresAt?.toISOString() ?? foreverDate, size_vram: 0, context_length: loaded.context.contextSize };
 }
 
-export function showBody(served: ServedModel, contextSize: number) {
-  const { metadata } = served.model;
+/** `/api/show`; `contextSize` is the loaded context's, else what one would get. */
+export function showBody(facts: ModelFacts, contextSize: number) {
   return {
-    modelfile: `FROM ${served.model.path}\n`,
+    modelfile: `FROM ${facts.path}\n`,
     parameters: `num_ctx ${contextSize}`,
     // Models without a template are prompted as they are (Ollama's own default template).
-    template: metadata.chatTemplate ?? "{{ .Prompt }}",
-    details: modelDetails(served),
+    template: facts.chatTemplate ?? "{{ .Prompt }}",
+    details: modelDetails(facts),
     model_info: {
-      "general.architecture": metadata.architecture,
-      ...(metadata.name === undefined ? {} : { "general.name": metadata.name }),
-      "general.parameter_count": metadata.parameterCount,
-      [`${metadata.architecture}.context_length`]: metadata.trainContextSize,
-      "tokenizer.ggml.vocab_size": metadata.vocabularySize,
+      "general.architecture": facts.architecture,
+      ...(facts.name === undefined ? {} : { "general.name": facts.name }),
+      "general.parameter_count": facts.parameterCount,
+      [`${facts.architecture}.context_length`]: facts.contextLength,
+      "tokenizer.ggml.vocab_size": facts.vocabularySize,
     },
-    capabilities: ["completion"],
-    modified_at: served.modifiedAt.toISOString(),
+    capabilities: ["completion", "embedding"],
+    modified_at: facts.modifiedAt.toISOString(),
   };
 }
 

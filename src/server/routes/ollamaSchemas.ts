@@ -6,6 +6,7 @@
  * but their neutral value.
  */
 import { z } from "zod";
+import { keepAliveSchema } from "../models/keepAlive.js";
 import type { GenerationOptions } from "../../generation/options.js";
 import { unsupported } from "../httpErrors.js";
 
@@ -44,8 +45,8 @@ const common = {
   model: z.string({ error: "expected the model's name" }).min(1, "must not be empty"),
   stream: z.boolean().nullish(),
   options: options.nullish(),
-  /** How long Ollama keeps the model loaded; this server keeps it loaded while it runs. */
-  keep_alive: z.union([z.string(), z.number()]).nullish(),
+  /** How long the model stays loaded after this request (see models/keepAlive.ts), in milliseconds once parsed. */
+  keep_alive: keepAliveSchema.nullish(),
   format: z.unknown().optional(),
   think: z.unknown().optional(),
 };

@@ -9,7 +9,7 @@ import type { ChatMessage } from "../../model/chatPrompt.js";
 import { collectGeneration, streamGeneration, type GenerationCall } from "../generationRun.js";
 import { unsupported } from "../httpErrors.js";
 import { parseRequestBody } from "../requestBody.js";
-import type { ServedModel } from "../servedModel.js";
+import type { CatalogEntry } from "../models/modelCatalog.js";
 import type { LoadedModel, ServerRuntime } from "../serverRuntime.js";
 import { completionBody, openAiStreamFormat, type CompletionKind } from "./openaiAnswers.js";
 import {
@@ -22,8 +22,8 @@ import {
 } from "./openaiSchemas.js";
 
 export function registerOpenAiRoutes(app: FastifyInstance, runtime: ServerRuntime): void {
-  app.get("/v1/models", async () => ({ object: "list", data: [modelObject(runtime.ready().served)] }));
-  app.get<{ Params: { model: string } }>("/v1/models/:model", async (request) => modelObject(runtime.readyFor(request.params.model).served));
+  app.get("/v1/models", async () => ({ object: "list", data: (await runtime.ready().catalog.list()).map(modelObject) }));
+  app.get<{ Params: { model: string } }>("/v1/models/:model", async (request) => modelObject(await runtime.ready().entry(request.params.model)));
   app.post("/v1/chat/completions", (request, reply) => chatCompletion(runtime, request, reply));
   app.post("/v1/completions", (request, reply) => completion(runtime, request, reply));
 }
@@ -31,7 +31,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, runtime: ServerRuntim
 async function chatCompletion(runtime: ServerRuntime, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
   const body = parseRequestBody(chatCompletionRequestSchema, request.body);
   refuseUnsupported(body, "chat");
-  const loaded = runtime.readyFor(body.model);
+  const loaded = await runtime.modelForRequest(reply, body.model);
   const rendered = loaded.chat.render(toChatMessages(body.messages));
   const options = generationOptions(body, body.max_completion_tokens ?? body.max_tokens, rendered.stop);
   return respond(request, reply, loaded, { scheduler: loaded.scheduler, prompt: rendered.prompt, options, keepAliveIntervalMs: runtime.settings.keepAliveIntervalMs }, body, "chat");
@@ -40,7 +40,7 @@ async function chatCompletion(runtime: ServerRuntime, request: FastifyRequest, r
 async function completion(runtime: ServerRuntime, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
   const body = parseRequestBody(completionRequestSchema, request.body);
   refuseUnsupported(body, "completion");
-  const loaded = runtime.readyFor(body.model);
+  const loaded = await runtime.modelForRequest(reply, body.model);
   // OpenAI's default for the legacy completions API is 16 tokens.
   const options = generationOptions(body, body.max_tokens ?? 16, []);
   return respond(request, reply, loaded, { scheduler: loaded.scheduler, prompt: completionPrompt(body.prompt), options, keepAliveIntervalMs: runtime.settings.keepAliveIntervalMs }, body, "completion");
@@ -60,8 +60,8 @@ async function respond(request: FastifyRequest, reply: FastifyReply, loaded: Loa
   return reply;
 }
 
-function modelObject(served: ServedModel) {
-  return { id: served.id, object: "model", created: Math.floor(served.modifiedAt.getTime() / 1000), owned_by: "mullama" };
+function modelObject(entry: CatalogEntry) {
+  return { id: entry.id, object: "model", created: Math.floor(entry.modifiedAt.getTime() / 1000), owned_by: "mullama" };
 }
 
 function generationOptions(body: ChatCompletionRequest | CompletionRequest, maxTokens: number | null | undefined, formatStops: readonly string[]): GenerationOptions {

@@ -1,6 +1,7 @@
 /**
  * `GET /ws`: the WebSocket protocol of src/streaming/websocketMessages.ts. The client sends
- * `{"type":"generate","id","prompt","options"}` and `{"type":"cancel","id"}`; the server
+ * `{"type":"generate","id","prompt","options","model"}` (`model` optional: the server's
+ * default model) and `{"type":"cancel","id"}`; the server
  * answers `token`, then `done` or `error`, per id, so several generations share one
  * connection. A cancel ends its generation within a token with a `done` whose stopReason
  * is "abort"; a closed connection cancels all of its generations.
@@ -20,7 +21,7 @@ import { handshakeError, writeRawHttpError } from "../transportErrors.js";
 import { formatPath } from "../requestBody.js";
 import { logFailure, logStreamEnd } from "../requestLog.js";
 import type { ServerRuntime } from "../serverRuntime.js";
-import { wireGenerationOptionsSchema, wirePromptSchema } from "./nativeSchemas.js";
+import { wireGenerationOptionsSchema, wireModelSchema, wirePromptSchema } from "./nativeSchemas.js";
 
 /** How often a silent peer is pinged; one that misses a pong is dropped. In milliseconds. */
 const heartbeatIntervalMs = 30_000;
@@ -30,7 +31,7 @@ const messageId = z.union([z.string().min(1, "must not be empty").max(200, "at m
 const clientMessageSchema = z.discriminatedUnion(
   "type",
   [
-    z.strictObject({ type: z.literal("generate"), id: messageId, prompt: wirePromptSchema, options: wireGenerationOptionsSchema.optional() }),
+    z.strictObject({ type: z.literal("generate"), id: messageId, model: wireModelSchema.optional(), prompt: wirePromptSchema, options: wireGenerationOptionsSchema.optional() }),
     z.strictObject({ type: z.literal("cancel"), id: messageId }),
   ],
   { error: 'expected a message of type "generate" or "cancel"' },
@@ -104,6 +105,24 @@ function serveConnection(webSocket: WebSocket, runtime: ServerRuntime, log: Fast
     void sink.write(webSocketErrorMessage(id, error));
   };
 
+  /** One generation: take its model (held until the generation ends), then stream it. */
+  const runGeneration = async (message: Extract<z.output<typeof clientMessageSchema>, { type: "generate" }>, controller: AbortController): Promise<void> => {
+    let lease;
+    try {
+      lease = await runtime.ready().acquire(message.model, undefined);
+    } catch (error) {
+      return sendError(message.id, error);
+    }
+    try {
+      const stream = lease.model.scheduler.start(message.prompt, message.options ?? {}, controller);
+      await driveStream(stream, webSocketMessageFormat(message.id), sink, { controller, onEnd: (end) => logStreamEnd(logTarget, end, { id: message.id }) });
+    } catch (error) {
+      sendError(message.id, error);
+    } finally {
+      lease.release();
+    }
+  };
+
   webSocket.on("message", (data: RawData, isBinary: boolean) => {
     const parsed = parseClientMessage(data, isBinary);
     if (!parsed.success) return sendError(parsed.id, parsed.error);
@@ -115,14 +134,9 @@ function serveConnection(webSocket: WebSocket, runtime: ServerRuntime, log: Fast
     }
     if (generations.has(message.id)) return sendError(message.id, new RequestError(400, "DUPLICATE_ID", `A generation with id "${message.id}" is already running on this connection`));
     const controller = new AbortController();
-    let stream;
-    try {
-      stream = runtime.ready().scheduler.start(message.prompt, message.options ?? {}, controller);
-    } catch (error) {
-      return sendError(message.id, error);
-    }
+    // The id is taken now: the model may have to load first, and a cancel may come meanwhile.
     generations.set(message.id, controller);
-    const task = driveStream(stream, webSocketMessageFormat(message.id), sink, { controller, onEnd: (end) => logStreamEnd(logTarget, end, { id: message.id }) }).then(() => {
+    const task = runGeneration(message, controller).finally(() => {
       generations.delete(message.id);
       sending.delete(task);
     });
