@@ -47,14 +47,8 @@ export async function estimateModelBytes(path: string, fileBytes: number | undef
   return (fileBytes ?? header.fileSize) + kvBytesPerToken(header) * contextSize * settings.parallel;
 }
 
-/** "1.5 GiB", for error messages. */
+/** "1.5 GiB" or "12.0 MiB", for error messages (binary units, as memory is counted). */
 export function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+  const gibibytes = bytes / 2 ** 30;
+  return gibibytes >= 1 ? `${gibibytes.toFixed(1)} GiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }
