@@ -31,9 +31,10 @@ try {
 await using model = await Model.load(defaultModelPath);
 await using context = await Context.create(model, { threads: 1 });
 
-// A prompt plus maxTokens larger than the context: thrown before anything is generated.
+// A prompt that alone fills the context: thrown before anything is generated. (A maxTokens
+// larger than the room left is not an error: generation stops when the context is full.)
 try {
-  await context.generateStreaming("And God said", 10_000, (token) => void process.stdout.write(token));
+  await context.generateStreaming("And God said ".repeat(100), 10, (token) => void process.stdout.write(token));
 } catch (error) {
   console.log(`ContextOverflowError? ${error instanceof ContextOverflowError} -> ${explain(error)}`);
 }

@@ -94,7 +94,7 @@ export class GenerationError extends MullamaError {
   }
 }
 
-/** The prompt plus the requested tokens do not fit in one sequence's context. */
+/** The prompt alone fills one sequence's context: no room is left to generate (a larger maxTokens than the room left is not an error; it stops when the context is full). */
 export class ContextOverflowError extends MullamaError {
   readonly promptTokens: number;
   readonly maxTokens: number;
@@ -104,7 +104,7 @@ export class ContextOverflowError extends MullamaError {
   constructor(promptTokens: number, maxTokens: number, contextSize: number, message?: string) {
     super(
       "CONTEXT_OVERFLOW",
-      message ?? `The prompt (${promptTokens} tokens) plus maxTokens (${maxTokens}) exceeds the context size (${contextSize} tokens)`,
+      message ?? `The prompt (${promptTokens} tokens) leaves no room to generate: it fills or exceeds the context size (${contextSize} tokens)`,
     );
     this.promptTokens = promptTokens;
     this.maxTokens = maxTokens;

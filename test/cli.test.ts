@@ -44,7 +44,7 @@ test("bad flags and values fail with a clear message and a non-zero code", () =>
 });
 
 test("a prompt too long for the context is a clear error, not a crash", () => {
-  const { code, stderr } = mullama(["run", "And God said ".repeat(80), "--threads", "1"]);
+  const { code, stderr } = mullama(["run", "And God said ".repeat(100), "--threads", "1"]);
   assert.equal(code, 1);
   assert.match(stderr, /exceeds the context size \(256 tokens\)/);
 });

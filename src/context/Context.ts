@@ -3,7 +3,7 @@
  * context run concurrently, one per sequence, and the engine batches their decodes
  * together. Every generation API here is a thin adapter over `stream()`.
  */
-import type { LlamaContext } from "node-llama-cpp";
+import type { LlamaContext, LlamaModel } from "node-llama-cpp";
 import { z } from "zod";
 import { ContextError, ContextOverflowError, DisposedError, GenerationError, InvalidArgumentError, SequenceUnavailableError, TokenizationError, errorMessage } from "../errors.js";
 import { installAdaptiveThreads } from "../engine/threadPolicy.js";
@@ -11,7 +11,8 @@ import { defaultThreadSetting, engineThreadOptions, type ThreadSetting } from ".
 import { runGeneration, type GenerationRequest } from "../generation/generate.js";
 import { GenerationTally } from "../generation/tally.js";
 import type { GenerationResult, TokenEvent } from "../generation/events.js";
-import { resolveGenerationOptions, type GenerationOptions } from "../generation/options.js";
+import { resolveGenerationOptions, type GenerationOptions, type ResolvedGenerationOptions } from "../generation/options.js";
+import { compileGrammar, type CompiledGrammar } from "../engine/grammar.js";
 import { engineModelOf, Model } from "../model/Model.js";
 import { TokenStream } from "../streaming/TokenStream.js";
 import { nonNegativeInteger, parseArgument, positiveInteger } from "../validation.js";
@@ -157,17 +158,21 @@ export class Context {
     if (this.#disposed) throw new DisposedError("Context");
     const resolved = resolveGenerationOptions(options, this.seed);
     const promptTokens = this.#tokenizePrompt(prompt, resolved.addBos);
-    const maxTokens = resolved.maxTokens ?? this.contextSize - promptTokens.length;
-    if (promptTokens.length + maxTokens > this.contextSize || maxTokens < 1) {
-      throw new ContextOverflowError(promptTokens.length, resolved.maxTokens ?? 1, this.contextSize);
-    }
+    // Running out of context is not an error: a maxTokens larger than the room left
+    // generates until the context is full (stopReason "maxTokens"). Only a prompt that
+    // alone leaves no room is refused.
+    const room = this.contextSize - promptTokens.length;
+    if (room < 1) throw new ContextOverflowError(promptTokens.length, resolved.maxTokens ?? 1, this.contextSize);
+    const maxTokens = Math.min(resolved.maxTokens ?? room, room);
     // Refused now, so a server can answer before it starts a response; the pool checks
     // again when iteration starts, since a sequence can be taken in between.
     if (!resolved.wait && !this.#pool.hasFreeSequence) throw new SequenceUnavailableError();
     const signal = resolved.signal === undefined ? this.#disposeController.signal : AbortSignal.any([resolved.signal, this.#disposeController.signal]);
     const tally = new GenerationTally(promptTokens.length, resolved.seed);
+    const engineModel = engineModelOf(this.model);
     const request: GenerationRequest = {
-      engineModel: engineModelOf(this.model),
+      engineModel,
+      grammar: resolveGrammar(engineModel, resolved),
       acquire: (waitSignal: AbortSignal) => this.#pool.acquire(promptTokens, { wait: resolved.wait, signal: waitSignal }),
       promptTokens,
       maxTokens,
@@ -257,6 +262,12 @@ export class Context {
     if (tokens.length === 0) throw new TokenizationError("The prompt is empty: give some text, or keep addBos on");
     return tokens;
   }
+}
+
+function resolveGrammar(engineModel: LlamaModel, options: ResolvedGenerationOptions): CompiledGrammar | undefined {
+  if (options.jsonSchema !== undefined) return compileGrammar(engineModel, { kind: "jsonSchema", schema: options.jsonSchema, argument: "options.jsonSchema" });
+  if (options.grammar !== undefined) return compileGrammar(engineModel, { kind: "gbnf", text: options.grammar, argument: "options.grammar" });
+  return undefined;
 }
 
 declare module "../model/Model.js" {

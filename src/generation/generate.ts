@@ -8,8 +8,9 @@
  * leaves closes it from outside. However it ends, the same `finally` stops the engine's
  * generator and returns the sequence.
  */
-import type { LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
+import type { LlamaContextSequence, LlamaGrammarEvaluationState, LlamaModel, Token } from "node-llama-cpp";
 import { GenerationError, errorMessage, wrapEngineError } from "../errors.js";
+import { grammarEvaluationState, type CompiledGrammar } from "../engine/grammar.js";
 import { repeatPenaltyWindow, type ResolvedGenerationOptions } from "./options.js";
 import type { TextPart } from "./parts.js";
 import { prefill, type PrefillRequest, type Prefilled } from "./prefill.js";
@@ -19,6 +20,8 @@ import { IncrementalDetokenizer } from "./textDecoder.js";
 
 export interface GenerationRequest extends PrefillRequest {
   engineModel: LlamaModel;
+  /** Constrains every sampled token; its end marker ends the generation like an end of generation. */
+  grammar?: CompiledGrammar | undefined;
   maxTokens: number;
   options: ResolvedGenerationOptions;
 }
@@ -38,9 +41,11 @@ export async function* runGeneration(request: GenerationRequest, tally: Generati
       return aborted;
     }
     const detokenizer = new IncrementalDetokenizer((tokens, lastTokens) => engineModel.detokenize(tokens as Token[], false, lastTokens as Token[]), request.promptTokens);
-    const stopMatcher = new StopMatcher(options.stop);
+    const endMarker = request.grammar?.endMarker;
+    const stopMatcher = new StopMatcher(endMarker === undefined ? options.stop : [...options.stop, endMarker]);
     const history = options.repeatPenalty === 1 ? undefined : [...request.promptTokens];
-    engineTokens = evaluate(prefilled.lease.sequence, prefilled.lastChunk, options, history);
+    const grammarState = request.grammar === undefined ? undefined : grammarEvaluationState(engineModel, request.grammar);
+    engineTokens = evaluate(prefilled.lease.sequence, prefilled.lastChunk, options, history, grammarState);
     let pendingTokens: number[] = [];
     const emit = (text: string): TextPart => {
       tally.text += text;
@@ -80,14 +85,15 @@ export async function* runGeneration(request: GenerationRequest, tally: Generati
         if (match.text !== "") yield emit(match.text);
         continue;
       }
-      const stopped: GenerationEnd = { stopReason: "stop", stopString: match.stop };
+      // The grammar's end marker means the constrained value is complete: the model's turn ended.
+      const stopped: GenerationEnd = match.stop === endMarker ? endOfGeneration : { stopReason: "stop", stopString: match.stop };
       tally.end = stopped;
       if (match.text !== "") yield emit(match.text);
       return stopped;
     }
     // Not a stop string: release what was held back (a split character, a possible stop string).
     const tail = stopMatcher.push(detokenizer.flush());
-    if (tail.stop !== undefined) tally.end = { stopReason: "stop", stopString: tail.stop };
+    if (tail.stop !== undefined) tally.end = tail.stop === endMarker ? endOfGeneration : { stopReason: "stop", stopString: tail.stop };
     const text = tail.stop === undefined ? tail.text + stopMatcher.flush() : tail.text;
     if (text !== "") yield emit(text);
     return tally.end;
@@ -102,7 +108,7 @@ export async function* runGeneration(request: GenerationRequest, tally: Generati
   }
 }
 
-function evaluate(sequence: LlamaContextSequence, tokens: number[], options: ResolvedGenerationOptions, history: number[] | undefined) {
+function evaluate(sequence: LlamaContextSequence, tokens: number[], options: ResolvedGenerationOptions, history: number[] | undefined, grammarState: LlamaGrammarEvaluationState | undefined) {
   return sequence.evaluate(tokens as Token[], {
     temperature: options.temperature,
     topK: options.topK,
@@ -110,6 +116,7 @@ function evaluate(sequence: LlamaContextSequence, tokens: number[], options: Res
     minP: options.minP,
     seed: options.seed,
     yieldEogToken: true,
+    ...(grammarState === undefined ? {} : { grammarEvaluationState: grammarState }),
     ...(history === undefined ? {} : { repeatPenalty: { punishTokens: () => history.slice(-repeatPenaltyWindow) as Token[], penalty: options.repeatPenalty } }),
   });
 }

@@ -3,12 +3,13 @@
  * their mapping onto the engine's sampler.
  */
 import { z } from "zod";
+import { InvalidArgumentError } from "../errors.js";
 import { abortSignal, finiteNumber, nonNegativeInteger, parseArgument, positiveInteger } from "../validation.js";
 import type { StreamObserver } from "./parts.js";
 
 /** Options accepted by `generate`, `generateStreaming` and `stream`. */
 export interface GenerationOptions {
-  /** Most tokens to generate. Defaults to the rest of the sequence's context after the prompt. */
+  /** Most tokens to generate; more than the context has room for generates until it is full (`stopReason: "maxTokens"`). Defaults to the rest of the sequence's context after the prompt. */
   maxTokens?: number;
   /** Sampling temperature; 0 picks the most likely token every time (greedy). Defaults to 0.8. */
   temperature?: number;
@@ -32,6 +33,16 @@ export interface GenerationOptions {
   addBos?: boolean;
   /** Watches the stream without reading it: hooks for the first token, each part and the end. Defaults to none. */
   observer?: StreamObserver;
+  /**
+   * Constrains the output token by token to JSON matching this JSON Schema, on any model.
+   * The engine's grammar compiler handles types, properties, items, enum, const, oneOf/anyOf,
+   * $defs/$ref, string lengths and date formats; other keywords are refused
+   * (InvalidArgumentError naming them). Give strings a `maxLength` on models that do not
+   * close them. Defaults to none.
+   */
+  jsonSchema?: object;
+  /** Constrains the output token by token to this GBNF grammar (llama.cpp's grammar format; the rule `root` starts). Defaults to none. */
+  grammar?: string;
 }
 
 export const generationDefaults = {
@@ -67,6 +78,8 @@ export const generationOptionsSchema = z.strictObject({
   wait: z.boolean().optional(),
   addBos: z.boolean().optional(),
   observer: z.custom<StreamObserver>(isObserver, { error: "expected an object with onFirstToken, onPart or onFinish functions" }).optional(),
+  jsonSchema: z.custom<object>((value) => typeof value === "object" && value !== null && !Array.isArray(value), { error: "expected a JSON Schema object" }).optional(),
+  grammar: z.string().min(1, "must not be empty").optional(),
 });
 
 /** Options after validation, with every default applied (`maxTokens` is resolved per prompt). */
@@ -83,6 +96,8 @@ export interface ResolvedGenerationOptions {
   wait: boolean;
   addBos: boolean;
   observer: StreamObserver | undefined;
+  jsonSchema: object | undefined;
+  grammar: string | undefined;
 }
 
 export function randomSeed(): number {
@@ -91,6 +106,7 @@ export function randomSeed(): number {
 
 export function resolveGenerationOptions(options: unknown, contextSeed: number | undefined): ResolvedGenerationOptions {
   const parsed = parseArgument(generationOptionsSchema, options ?? {}, "options");
+  if (parsed.jsonSchema !== undefined && parsed.grammar !== undefined) throw new InvalidArgumentError("options.grammar", "give jsonSchema or grammar, not both");
   const stop = parsed.stop === undefined ? [] : typeof parsed.stop === "string" ? [parsed.stop] : parsed.stop;
   return {
     maxTokens: parsed.maxTokens,
@@ -105,6 +121,8 @@ export function resolveGenerationOptions(options: unknown, contextSeed: number |
     wait: parsed.wait ?? generationDefaults.wait,
     addBos: parsed.addBos ?? generationDefaults.addBos,
     observer: parsed.observer,
+    jsonSchema: parsed.jsonSchema,
+    grammar: parsed.grammar,
   };
 }
 

@@ -48,15 +48,26 @@ test("bad generation options throw InvalidArgumentError naming the option", asyn
   await assert.rejects(context.generateStreaming("x", 5, "nope" as never), isInvalid("onToken"));
 });
 
-test("a prompt plus maxTokens beyond the context is a ContextOverflowError", async () => {
-  const error = await context.generate("And God said", { maxTokens: 300 }).catch((caught: unknown) => caught);
+test("a maxTokens beyond the room left generates until the context is full; only a prompt that fills it is a ContextOverflowError", async () => {
+  const result = await context.generate("And God said", { maxTokens: 300, temperature: 0 });
+  assert.equal(result.promptTokens, 4);
+  assert.ok(result.tokenCount <= 252);
+  if (result.stopReason === "maxTokens") assert.equal(result.tokenCount, 252);
+  else assert.equal(result.stopReason, "eos");
+  const longPrompt = "And God said ".repeat(100);
+  const error = (() => {
+    try {
+      context.stream(longPrompt, { maxTokens: 5 });
+    } catch (caught) {
+      return caught;
+    }
+  })();
   assert.ok(error instanceof ContextOverflowError);
   assert.equal(error.code, "CONTEXT_OVERFLOW");
   assert.equal(error.contextSize, 256);
-  assert.equal(error.maxTokens, 300);
-  assert.equal(error.promptTokens, 4);
-  const longPrompt = "And God said ".repeat(100);
-  assert.throws(() => context.stream(longPrompt), ContextOverflowError);
+  assert.equal(error.maxTokens, 5);
+  assert.ok(error.promptTokens > 256);
+  assert.match(error.message, /leaves no room to generate/);
 });
 
 test("token ids outside the vocabulary are refused before they reach the engine", async () => {

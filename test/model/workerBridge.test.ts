@@ -190,11 +190,11 @@ function registerTests(): void {
     const reports = new Map<number, (report: { outcome: string; busySequences: number }) => void>();
     worker.on("message", ({ id, ...report }) => reports.get(id)?.(report));
     let lastId = 0;
-    const generate = async (options: GenerateRequest["options"], window?: number) => {
+    const generate = async (options: GenerateRequest["options"], window?: number, prompt = "And God said") => {
       const { port1, port2 } = new MessageChannel();
       const id = ++lastId;
       const done = new Promise<{ outcome: string; busySequences: number }>((resolve) => reports.set(id, resolve));
-      worker.postMessage({ id, prompt: "And God said", options, port: port2 } satisfies GenerateRequest, [port2]);
+      worker.postMessage({ id, prompt, options, port: port2 } satisfies GenerateRequest, [port2]);
       return { stream: receiveStreamFromPort(port1, window === undefined ? {} : { window }), done };
     };
 
@@ -234,10 +234,10 @@ function registerTests(): void {
     });
 
     await t.test("an error thrown in the worker arrives typed", async () => {
-      const { stream, done } = await generate({ maxTokens: 1000 });
+      const { stream, done } = await generate({ maxTokens: 10 }, undefined, "And God said ".repeat(100));
       await assert.rejects(
         stream.text(),
-        (error: unknown) => error instanceof ContextOverflowError && error.code === "CONTEXT_OVERFLOW" && error.contextSize === 256 && error.maxTokens === 1000,
+        (error: unknown) => error instanceof ContextOverflowError && error.code === "CONTEXT_OVERFLOW" && error.contextSize === 256 && error.maxTokens === 10 && error.promptTokens > 256,
       );
       assert.equal((await done).outcome, "rejected");
     });
