@@ -12,6 +12,9 @@ import { runGeneration, type GenerationRequest } from "../generation/generate.js
 import { GenerationTally } from "../generation/tally.js";
 import type { GenerationResult, TokenEvent } from "../generation/events.js";
 import { resolveGenerationOptions, type GenerationOptions, type ResolvedGenerationOptions } from "../generation/options.js";
+import { resolveChat, type ChatMessage, type ChatOptions } from "../chat/chatOptions.js";
+import { defaultRenderer, planChatTurn } from "../chat/chatTurn.js";
+import type { OutputShaper } from "../generation/outputShaper.js";
 import { compileGrammar, type CompiledGrammar } from "../engine/grammar.js";
 import { engineModelOf, Model } from "../model/Model.js";
 import { TokenStream } from "../streaming/TokenStream.js";
@@ -155,6 +158,24 @@ export class Context {
    * generation starts when iteration does. `options.observer` watches it without reading.
    */
   stream(prompt: string | readonly number[], options: GenerationOptions = {}): TokenStream {
+    return this.#start(prompt, options, undefined);
+  }
+
+  /**
+   * A chat turn: the messages rendered through the model's chat template (a plain
+   * transcript for a model without one), generated as the assistant's reply. The stream
+   * is the same as `stream`'s; with tools, `parts()` also yields `tool-call-start`,
+   * `tool-call-delta` and `tool-call`, and `result.toolCalls` lists the calls
+   * (`stopReason: "toolCalls"`). Validation happens now, like `stream`'s.
+   */
+  chat(messages: readonly ChatMessage[], options: ChatOptions = {}): TokenStream {
+    if (this.#disposed) throw new DisposedError("Context");
+    const chat = resolveChat(messages, options);
+    const turn = planChatTurn(chat, chat.renderer ?? defaultRenderer(this.model));
+    return this.#start(turn.prompt, turn.options, turn.shaper);
+  }
+
+  #start(prompt: string | readonly number[], options: GenerationOptions, shaper: OutputShaper | undefined): TokenStream {
     if (this.#disposed) throw new DisposedError("Context");
     const resolved = resolveGenerationOptions(options, this.seed);
     const promptTokens = this.#tokenizePrompt(prompt, resolved.addBos);
@@ -173,6 +194,7 @@ export class Context {
     const request: GenerationRequest = {
       engineModel,
       grammar: resolveGrammar(engineModel, resolved),
+      shaper,
       acquire: (waitSignal: AbortSignal) => this.#pool.acquire(promptTokens, { wait: resolved.wait, signal: waitSignal }),
       promptTokens,
       maxTokens,

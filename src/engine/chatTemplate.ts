@@ -3,12 +3,24 @@
  * (or recognise it as a known format) and keep the template's special tokens apart from
  * the user's text, so a message cannot forge a turn marker.
  */
-import { JinjaTemplateChatWrapper, SpecialTokensText, resolveChatWrapper, type ChatHistoryItem, type ChatWrapper, type LlamaModel, type LlamaText } from "node-llama-cpp";
+import { JinjaTemplateChatWrapper, SpecialTokensText, resolveChatWrapper, type ChatHistoryItem, type ChatModelFunctions, type ChatModelResponse, type ChatWrapper, type LlamaModel, type LlamaText } from "node-llama-cpp";
 
-export interface ChatTurn {
-  role: "system" | "user" | "assistant";
-  content: string;
+/** A tool call in an assistant turn. */
+export interface TurnToolCall {
+  id: string;
+  name: string;
+  /** The arguments (parsed), or their JSON text. */
+  arguments: unknown;
 }
+
+/** One turn of a conversation. */
+export type ChatTurn =
+  | { role: "system" | "user"; content: string }
+  | { role: "assistant"; content: string; toolCalls?: readonly TurnToolCall[] }
+  | { role: "tool"; toolCallId: string; content: string };
+
+/** Tools as the template describes them to the model: name -> description and parameters schema. */
+export type TemplateTools = Record<string, { description: string; parameters: object }>;
 
 /** A conversation rendered for the model to continue as the assistant. */
 export interface RenderedTemplate {
@@ -19,7 +31,7 @@ export interface RenderedTemplate {
 }
 
 export interface TemplateRenderer {
-  render(turns: readonly ChatTurn[]): RenderedTemplate;
+  render(turns: readonly ChatTurn[], tools?: TemplateTools): RenderedTemplate;
 }
 
 /** A renderer for the template in the model's own file. */
@@ -36,8 +48,9 @@ export function jinjaTemplateRenderer(template: string, engineModel: LlamaModel)
 
 function wrapperRenderer(wrapper: ChatWrapper, engineModel: LlamaModel): TemplateRenderer {
   return {
-    render(turns) {
-      const state = wrapper.generateContextState({ chatHistory: toHistory(turns) });
+    render(turns, tools) {
+      const availableFunctions = tools === undefined ? undefined : (Object.fromEntries(Object.entries(tools).map(([name, tool]) => [name, { description: tool.description, params: tool.parameters }])) as ChatModelFunctions);
+      const state = wrapper.generateContextState({ chatHistory: toHistory(turns), ...(availableFunctions === undefined ? {} : { availableFunctions }) });
       return {
         tokens: state.contextText.tokenize(engineModel.tokenizer) as number[],
         stop: state.stopGenerationTriggers.map(triggerText).filter((text): text is string => text !== undefined),
@@ -46,15 +59,36 @@ function wrapperRenderer(wrapper: ChatWrapper, engineModel: LlamaModel): Templat
   };
 }
 
-/** The conversation, then an empty model turn: the wrapper renders it as "the assistant speaks next". */
+/**
+ * The conversation, then an empty model turn: the wrapper renders it as "the assistant
+ * speaks next". A tool message is the result of a call of an earlier assistant turn: the
+ * engine keeps each call together with its result.
+ */
 function toHistory(turns: readonly ChatTurn[]): ChatHistoryItem[] {
-  const history: ChatHistoryItem[] = turns.map((turn): ChatHistoryItem => {
-    if (turn.role === "system") return { type: "system", text: turn.content };
-    if (turn.role === "user") return { type: "user", text: turn.content };
-    return { type: "model", response: [turn.content] };
-  });
+  const results = new Map<string, string>();
+  for (const turn of turns) if (turn.role === "tool") results.set(turn.toolCallId, turn.content);
+  const history: ChatHistoryItem[] = [];
+  for (const turn of turns) {
+    if (turn.role === "system") history.push({ type: "system", text: turn.content });
+    else if (turn.role === "user") history.push({ type: "user", text: turn.content });
+    else if (turn.role === "assistant") {
+      const response: ChatModelResponse["response"] = turn.content === "" ? [] : [turn.content];
+      for (const call of turn.toolCalls ?? []) {
+        response.push({ type: "functionCall", name: call.name, params: typeof call.arguments === "string" ? safeParse(call.arguments) : call.arguments, result: results.get(call.id) ?? "" });
+      }
+      history.push({ type: "model", response });
+    }
+  }
   history.push({ type: "model", response: [] });
   return history;
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 /**

@@ -11,7 +11,19 @@ export type StopReason =
   /** The consumer stopped: the callback returned false, or the loop was left early. */
   | "callback"
   /** The AbortSignal fired, or the context was disposed. */
-  | "abort";
+  | "abort"
+  /** The turn ended to call tools (`result.toolCalls`); only `context.chat` ends so. */
+  | "toolCalls";
+
+/** A call of a tool that the model asked for in a chat turn. */
+export interface ToolCall {
+  id: string;
+  name: string;
+  /** The arguments, parsed (they match the tool's parameters schema). */
+  arguments: unknown;
+  /** The arguments as generated (JSON text). */
+  argumentsText: string;
+}
 
 /** One piece of generated text. Its `text` is always complete UTF-8 (never a split character). */
 export interface TokenEvent {
@@ -60,5 +72,7 @@ export interface GenerationResult {
   stopString?: string;
   /** The sampling seed that was used. */
   seed: number;
+  /** The tools the model called, when `stopReason` is `"toolCalls"` (chat turns only). */
+  toolCalls?: ToolCall[];
   timings: GenerationTimings;
 }

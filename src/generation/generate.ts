@@ -12,7 +12,8 @@ import type { LlamaContextSequence, LlamaGrammarEvaluationState, LlamaModel, Tok
 import { GenerationError, errorMessage, wrapEngineError } from "../errors.js";
 import { grammarEvaluationState, type CompiledGrammar } from "../engine/grammar.js";
 import { repeatPenaltyWindow, type ResolvedGenerationOptions } from "./options.js";
-import type { TextPart } from "./parts.js";
+import type { OutputShaper, ShapedOutput } from "./outputShaper.js";
+import type { ContentPart, TextPart } from "./parts.js";
 import { prefill, type PrefillRequest, type Prefilled } from "./prefill.js";
 import { StopMatcher } from "./stopMatcher.js";
 import type { GenerationEnd, GenerationTally } from "./tally.js";
@@ -22,6 +23,8 @@ export interface GenerationRequest extends PrefillRequest {
   engineModel: LlamaModel;
   /** Constrains every sampled token; its end marker ends the generation like an end of generation. */
   grammar?: CompiledGrammar | undefined;
+  /** Turns the text into other parts (tool calls); a turn that made calls ends with `"toolCalls"`. */
+  shaper?: OutputShaper | undefined;
   maxTokens: number;
   options: ResolvedGenerationOptions;
 }
@@ -30,8 +33,8 @@ const aborted: GenerationEnd = { stopReason: "abort" };
 const endOfGeneration: GenerationEnd = { stopReason: "eos" };
 const maxTokensReached: GenerationEnd = { stopReason: "maxTokens" };
 
-export async function* runGeneration(request: GenerationRequest, tally: GenerationTally): AsyncGenerator<TextPart, GenerationEnd, undefined> {
-  const { engineModel, options, signal } = request;
+export async function* runGeneration(request: GenerationRequest, tally: GenerationTally): AsyncGenerator<ContentPart, GenerationEnd, undefined> {
+  const { engineModel, options, signal, shaper } = request;
   let prefilled: Prefilled | undefined;
   let engineTokens: AsyncGenerator<Token, void, void | Token | Token[]> | undefined;
   try {
@@ -52,6 +55,17 @@ export async function* runGeneration(request: GenerationRequest, tally: Generati
       const part: TextPart = { type: "text", text, tokens: pendingTokens, index: tally.partCount++, tokenCount: tally.tokenCount, elapsedMs: performance.now() - tally.requestedAt };
       pendingTokens = [];
       return part;
+    };
+    // With a shaper, each piece of text becomes whatever parts it makes (text, tool-call steps).
+    const shaped = function* (outputs: ShapedOutput[]): Generator<ContentPart> {
+      for (const output of outputs) {
+        if (output.type === "text") {
+          if (output.text !== "") yield emit(output.text);
+          continue;
+        }
+        if (output.type === "tool-call") tally.toolCalls.push({ id: output.id, name: output.name, arguments: output.arguments, argumentsText: output.argumentsText });
+        yield output;
+      }
     };
 
     // The end is recorded the moment it is known, before the last text goes out: a
@@ -82,12 +96,15 @@ export async function* runGeneration(request: GenerationRequest, tally: Generati
       if (piece === "") continue;
       const match = stopMatcher.push(piece);
       if (match.stop === undefined) {
-        if (match.text !== "") yield emit(match.text);
+        if (match.text === "") continue;
+        if (shaper === undefined) yield emit(match.text);
+        else yield* shaped(shaper.push(match.text));
         continue;
       }
       // The grammar's end marker means the constrained value is complete: the model's turn ended.
       const stopped: GenerationEnd = match.stop === endMarker ? endOfGeneration : { stopReason: "stop", stopString: match.stop };
       tally.end = stopped;
+      if (shaper !== undefined) return yield* endShaped(shaper, match.text, stopped);
       if (match.text !== "") yield emit(match.text);
       return stopped;
     }
@@ -95,8 +112,17 @@ export async function* runGeneration(request: GenerationRequest, tally: Generati
     const tail = stopMatcher.push(detokenizer.flush());
     if (tail.stop !== undefined) tally.end = tail.stop === endMarker ? endOfGeneration : { stopReason: "stop", stopString: tail.stop };
     const text = tail.stop === undefined ? tail.text + stopMatcher.flush() : tail.text;
+    if (shaper !== undefined) return yield* endShaped(shaper, text, tally.end);
     if (text !== "") yield emit(text);
     return tally.end;
+
+    /** The last text through the shaper, then what it held back; a turn that ended by itself after calls ended to call tools. */
+    function* endShaped(active: OutputShaper, last: string, end: GenerationEnd): Generator<ContentPart, GenerationEnd> {
+      if (last !== "") yield* shaped(active.push(last));
+      yield* shaped(active.end(end.stopReason === "eos"));
+      if (end.stopReason === "eos" && tally.toolCalls.length > 0) tally.end = { stopReason: "toolCalls" };
+      return tally.end!;
+    }
   } catch (error) {
     throw wrapEngineError(error, (cause) => new GenerationError(`Generation failed: ${errorMessage(cause)}`, { cause }));
   } finally {

@@ -8,15 +8,35 @@
  * `tool-call-start`, `tool-call-delta`, `tool-call`) join {@link ContentPart}; a transport
  * that does not render a kind skips it, and the final parts never change.
  */
-import type { GenerationResult, TokenEvent } from "./events.js";
+import type { GenerationResult, TokenEvent, ToolCall } from "./events.js";
 
 /** A piece of generated text: the same object the stream's `for await` yields as an event. */
 export interface TextPart extends TokenEvent {
   type: "text";
 }
 
+/** A tool call begins: its name is known, its arguments follow as deltas. */
+export interface ToolCallStartPart {
+  type: "tool-call-start";
+  /** Identifies the call in its deltas, its result and the next turn's `tool` message. */
+  id: string;
+  name: string;
+}
+
+/** A piece of a tool call's arguments, as generated (JSON text; the pieces concatenate to the call's arguments text). */
+export interface ToolCallDeltaPart {
+  type: "tool-call-delta";
+  id: string;
+  argumentsDelta: string;
+}
+
+/** A tool call is complete. */
+export interface ToolCallPart extends ToolCall {
+  type: "tool-call";
+}
+
 /** Output of the generation. */
-export type ContentPart = TextPart;
+export type ContentPart = TextPart | ToolCallStartPart | ToolCallDeltaPart | ToolCallPart;
 
 /** The generation ended, however it ended without failing (see `result.stopReason`). */
 export interface FinishPart<Result = GenerationResult> {

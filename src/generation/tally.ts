@@ -4,7 +4,7 @@
  * outside. `end` stays undefined until the loop knows why it ends; a generation closed
  * from outside before that gets its reason from whoever closed it.
  */
-import type { GenerationResult, StopReason } from "./events.js";
+import type { GenerationResult, StopReason, ToolCall } from "./events.js";
 
 /** How a generation ended, decided where it ends. */
 export interface GenerationEnd {
@@ -20,6 +20,8 @@ export class GenerationTally {
   text = "";
   tokenCount = 0;
   partCount = 0;
+  /** Complete tool calls, in order (chat turns). */
+  readonly toolCalls: ToolCall[] = [];
   cachedPromptTokens = 0;
   acquiredAt: number | undefined;
   firstTokenAt: number | undefined;
@@ -48,6 +50,7 @@ export class GenerationTally {
       stopReason: end.stopReason,
       ...(end.stopString === undefined ? {} : { stopString: end.stopString }),
       seed: this.seed,
+      ...(this.toolCalls.length === 0 ? {} : { toolCalls: [...this.toolCalls] }),
       timings: {
         queueMs: acquiredAt - this.requestedAt,
         promptMs,

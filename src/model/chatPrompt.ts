@@ -13,12 +13,13 @@
  *
  * with `\nUser:` and `\nSystem:` as stop strings so the model does not write the next turn.
  */
-import { jinjaTemplateRenderer, modelTemplateRenderer, type ChatTurn, type TemplateRenderer } from "../engine/chatTemplate.js";
+import { jinjaTemplateRenderer, modelTemplateRenderer, type ChatTurn, type TemplateRenderer, type TemplateTools } from "../engine/chatTemplate.js";
 import { InvalidArgumentError, errorMessage } from "../errors.js";
 import { engineModelOf, type Model } from "./Model.js";
 
 /** One message of a chat request. */
 export type ChatMessage = ChatTurn;
+export type { TemplateTools };
 
 export interface RenderedChat {
   /** Text for the transcript format; token ids for templates (their special tokens are already resolved). */
@@ -58,15 +59,30 @@ export class ChatPromptRenderer {
     return new ChatPromptRenderer("model-template", modelTemplateRenderer(engineModelOf(model)));
   }
 
-  render(messages: readonly ChatMessage[]): RenderedChat {
-    if (this.#template === undefined) return renderTranscript(messages);
-    const { tokens, stop } = this.#template.render(messages);
+  /** Renders the conversation for the assistant's next turn; `tools` are described to the model as its format does. */
+  render(messages: readonly ChatMessage[], tools?: TemplateTools): RenderedChat {
+    if (this.#template === undefined) return renderTranscript(messages, tools);
+    const { tokens, stop } = this.#template.render(messages, tools);
     return { prompt: tokens, stop };
   }
 }
 
-function renderTranscript(messages: readonly ChatMessage[]): RenderedChat {
-  const lines = messages.map((message) => `${transcriptTitles[message.role]}: ${message.content}`);
+function renderTranscript(messages: readonly ChatMessage[], tools: TemplateTools | undefined): RenderedChat {
+  const lines: string[] = [];
+  for (const [name, tool] of Object.entries(tools ?? {})) lines.push(`Tool ${name}: ${tool.description} Parameters: ${JSON.stringify(tool.parameters)}`);
+  const names = new Map<string, string>();
+  for (const message of messages) {
+    if (message.role === "tool") {
+      lines.push(`Tool ${names.get(message.toolCallId) ?? ""} result: ${message.content}`);
+      continue;
+    }
+    if (message.role !== "assistant" || message.content !== "" || message.toolCalls === undefined) lines.push(`${transcriptTitles[message.role]}: ${message.content}`);
+    if (message.role !== "assistant") continue;
+    for (const call of message.toolCalls ?? []) {
+      names.set(call.id, call.name);
+      lines.push(`${transcriptTitles.assistant} calls ${call.name}: ${typeof call.arguments === "string" ? call.arguments : JSON.stringify(call.arguments)}`);
+    }
+  }
   lines.push(`${transcriptTitles.assistant}:`);
   return { prompt: lines.join("\n"), stop: [`\n${transcriptTitles.user}:`, `\n${transcriptTitles.system}:`] };
 }

@@ -47,7 +47,7 @@ export async function collectGeneration(request: FastifyRequest, reply: FastifyR
   for await (const part of stream.parts()) {
     if (part.type === "text") tokens.push(...part.tokens);
     else if (part.type === "error") throw part.error;
-    else {
+    else if (part.type === "finish") {
       logGeneration(request, part.result, call.logFields);
       if (part.result.stopReason !== "abort") return { result: part.result, tokens };
       if (!disconnected) throw cancellation(part.abortReason);

@@ -117,6 +117,7 @@ export class GenerationScheduler {
     let previous: TextPart | undefined;
     return {
       onPart: (part) => {
+        if (part.type !== "text") return;
         const tokens = part.tokenCount - (previous?.tokenCount ?? part.tokenCount);
         if (previous !== undefined && tokens > 0) this.#metrics.interTokenLatency.observe((part.elapsedMs - previous.elapsedMs) / 1000 / tokens, tokens);
         previous = part;

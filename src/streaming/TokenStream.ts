@@ -81,13 +81,13 @@ export class TokenStream implements AsyncIterable<TokenEvent> {
   [Symbol.asyncIterator](): AsyncIterator<TokenEvent> {
     this.#claim();
     return {
-      next: () => this.#pull(),
+      next: () => this.#pullText(),
       // return() goes through close(), which also settles a stream left before its first event.
       return: async () => {
         await this.close();
         return done;
       },
-      throw: (error?: unknown) => this.#source.throw(error).then(this.#onNext, this.#onError),
+      throw: (error?: unknown) => this.#source.throw(error).then(this.#onNext, this.#onError) as Promise<IteratorResult<TokenEvent, undefined>>,
     };
   }
 
@@ -137,6 +137,14 @@ export class TokenStream implements AsyncIterable<TokenEvent> {
   #claim(): void {
     if (this.#consumed) throw new InvalidArgumentError("stream", "a TokenStream can be consumed only once");
     this.#consumed = true;
+  }
+
+  /** The next text part: token events are the text; tool calls are read from parts() or the result. */
+  async #pullText(): Promise<IteratorResult<TokenEvent, undefined>> {
+    for (;;) {
+      const next = await this.#pull();
+      if (next.done || next.value.type === "text") return next as IteratorResult<TokenEvent, undefined>;
+    }
   }
 
   /** The next content part, or done once the stream has ended (the final part is then known). */

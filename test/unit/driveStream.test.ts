@@ -18,7 +18,8 @@ const testFormat: WireFormat<string> = {
   format: (part: StreamPart) => {
     if (part.type === "text") return `t:${part.text}`;
     if (part.type === "finish") return `finish:${part.result.stopReason}`;
-    return `error:${(part.error as Error).message}`;
+    if (part.type === "error") return `error:${(part.error as Error).message}`;
+    return undefined;
   },
 };
 
