@@ -6,18 +6,19 @@
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { GenerationResult } from "../generation/events.js";
-import type { GenerationOptions } from "../generation/options.js";
+import type { ChatOptions } from "../chat/chatOptions.js";
 import { driveStream } from "../streaming/driveStream.js";
 import type { WireFormat } from "../streaming/transport.js";
 import { cancellation } from "./httpErrors.js";
 import { logGeneration, logStreamEnd } from "./requestLog.js";
-import type { GenerationScheduler } from "./scheduler.js";
+import type { GenerationInput, GenerationScheduler } from "./scheduler.js";
 import { onDisconnect, StreamingResponse } from "./streamingResponse.js";
 
 export interface GenerationCall {
   scheduler: GenerationScheduler;
-  prompt: string | readonly number[];
-  options: GenerationOptions;
+  /** A prompt, or a conversation (a chat turn through `context.chat`). */
+  prompt: GenerationInput;
+  options: ChatOptions;
   /** Idle time before a keep-alive on streamed answers, in milliseconds (the server's setting). */
   keepAliveIntervalMs: number;
   /** Extra fields for the "generation finished" log line (an OpenAI `user`). */

@@ -10,14 +10,14 @@
  */
 import type { Context } from "../context/Context.js";
 import type { GenerationResult } from "../generation/events.js";
-import type { GenerationOptions } from "../generation/options.js";
+import type { ChatMessage, ChatOptions } from "../chat/chatOptions.js";
 import type { StreamObserver, TextPart } from "../generation/parts.js";
 import type { TokenStream } from "../streaming/TokenStream.js";
 import { serverBusy, unavailable } from "./httpErrors.js";
 import type { ServerMetrics } from "./serverMetrics.js";
 
 /** What the scheduler needs of a context (a Context is one). */
-export type GenerationContext = Pick<Context, "stream" | "sequences">;
+export type GenerationContext = Pick<Context, "stream" | "chat" | "sequences">;
 
 export interface SchedulerOptions {
   /** Generations allowed to wait for a sequence beyond the `parallel` running ones. */
@@ -31,6 +31,13 @@ export interface SchedulerOptions {
 /** Weight of the newest generation in the moving average of service times. */
 const serviceTimeSmoothing = 0.2;
 const maxRetryAfterSeconds = 60;
+
+/** What a generation starts from: a prompt (text or token ids), or a conversation for a chat turn. */
+export type GenerationInput = string | readonly number[] | { messages: readonly ChatMessage[] };
+
+function isChat(input: GenerationInput): input is { messages: readonly ChatMessage[] } {
+  return typeof input === "object" && "messages" in input;
+}
 
 export class GenerationScheduler {
   readonly #context: GenerationContext;
@@ -71,10 +78,11 @@ export class GenerationScheduler {
    * client leaving, a cancel message, shutdown) aborts it. The caller must read or close
    * the stream; its end, however it comes, frees the slot.
    */
-  start(prompt: string | readonly number[], options: GenerationOptions, controller: AbortController): TokenStream {
+  start(input: GenerationInput, options: ChatOptions, controller: AbortController): TokenStream {
     if (!this.#admitting) throw unavailable("SHUTTING_DOWN", "The server is shutting down");
     if (this.#inFlight.size >= this.capacity) throw serverBusy(this.#retryAfterSeconds());
-    const stream = this.#context.stream(prompt, { ...options, signal: controller.signal, observer: this.#observer(controller) });
+    const watched = { ...options, signal: controller.signal, observer: this.#observer(controller) };
+    const stream = isChat(input) ? this.#context.chat(input.messages, watched) : this.#context.stream(input, watched);
     this.#inFlight.add(controller);
     return stream;
   }

@@ -40,6 +40,10 @@ function harness(options: { sequences?: number; maxQueue?: number; texts?: strin
       sources.push(made.state);
       return made.stream;
     },
+    // A chat turn is a stream like any other to the scheduler.
+    chat(_messages, streamOptions = {}) {
+      return context.stream("", streamOptions);
+    },
   };
   return {
     scheduler: new GenerationScheduler(context, metrics, { maxQueue: options.maxQueue ?? 1 }),

@@ -32,9 +32,10 @@ async function chatCompletion(runtime: ServerRuntime, request: FastifyRequest, r
   const body = parseRequestBody(chatCompletionRequestSchema, request.body);
   refuseUnsupported(body, "chat");
   const loaded = await runtime.modelForRequest(reply, body.model);
-  const rendered = loaded.chat.render(toChatMessages(body.messages));
-  const options = generationOptions(body, body.max_completion_tokens ?? body.max_tokens, rendered.stop);
-  return respond(request, reply, loaded, { scheduler: loaded.scheduler, prompt: rendered.prompt, options, keepAliveIntervalMs: runtime.settings.keepAliveIntervalMs }, body, "chat");
+  // One chat path: the turn goes through context.chat, rendered with the server's chat format.
+  const options = { ...generationOptions(body, body.max_completion_tokens ?? body.max_tokens, []), renderer: loaded.chat };
+  const prompt = { messages: toChatMessages(body.messages) };
+  return respond(request, reply, loaded, { scheduler: loaded.scheduler, prompt, options, keepAliveIntervalMs: runtime.settings.keepAliveIntervalMs }, body, "chat");
 }
 
 async function completion(runtime: ServerRuntime, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
