@@ -48,7 +48,7 @@ const cases: Record<Shape, Case[]> = {
     { name: "a temperature string", path: "/v1/completions", body: { model, prompt: "x", temperature: "hot" }, status: 400, expect: /temperature/ },
     { name: "a prompt longer than the context", path: "/v1/chat/completions", body: { model, messages: [{ role: "user", content: longPrompt }] }, status: 400, expect: /exceeds the context size/ },
     { name: "a body over 1 MB", path: "/v1/completions", body: { model, prompt: huge }, status: 413, expect: /larger than/ },
-    { name: "an unknown route", path: "/v1/embeddings", body: { model, input: "x" }, status: 404, expect: /no route/ },
+    { name: "an unknown route", path: "/v1/audio/speech", body: { model, input: "x" }, status: 404, expect: /no route/ },
     { name: "a wrong method", path: "/v1/chat/completions", method: "GET", status: 404, expect: /no route/ },
   ],
   ollama: [

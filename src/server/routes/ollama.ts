@@ -1,7 +1,8 @@
 /**
  * Ollama-compatible API: `POST /api/generate`, `POST /api/chat` (NDJSON, streaming unless
  * `stream: false`), `GET /api/version`; the model routes (`/api/tags`, `/api/show`,
- * `/api/ps`, `/api/pull`, `/api/delete`) are in ollamaModelRoutes.ts.
+ * `/api/ps`, `/api/delete`) are in ollamaModelRoutes.ts, `/api/pull` in ollamaPull.ts, and
+ * `/api/embed`, `/api/embeddings` in ollamaEmbed.ts.
  * The final object carries `done_reason` and Ollama's counts and durations (nanoseconds).
  * An empty prompt (or no messages) only "loads the model", as Ollama does: the answer is
  * `done_reason: "load"`.

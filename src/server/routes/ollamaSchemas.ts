@@ -12,7 +12,8 @@ import { unsupported } from "../httpErrors.js";
 
 const stopString = z.string().min(1, "stop strings must not be empty").refine((text) => text.isWellFormed(), "stop strings must be well-formed Unicode");
 
-const options = z.strictObject({
+/** Ollama's `options`, shared by every route that takes them (the embedding routes accept and ignore them). */
+export const ollamaOptionsSchema = z.strictObject({
   num_predict: z.number().int("expected an integer").min(-2, "must be -1 (no limit) or a positive number").nullish(),
   temperature: z.number().min(0, "must not be negative").nullish(),
   top_k: z.number().int("expected an integer").min(0, "must not be negative").nullish(),
@@ -44,7 +45,7 @@ const options = z.strictObject({
 const common = {
   model: z.string({ error: "expected the model's name" }).min(1, "must not be empty"),
   stream: z.boolean().nullish(),
-  options: options.nullish(),
+  options: ollamaOptionsSchema.nullish(),
   /** How long the model stays loaded after this request (see models/keepAlive.ts), in milliseconds once parsed. */
   keep_alive: keepAliveSchema.nullish(),
   format: z.unknown().optional(),
@@ -84,7 +85,7 @@ export const showRequestSchema = z.strictObject({
 export type GenerateRequest = z.output<typeof generateRequestSchema>;
 export type ChatRequest = z.output<typeof chatRequestSchema>;
 export type ChatRequestMessage = z.output<typeof chatMessage>;
-type OllamaOptions = z.output<typeof options>;
+type OllamaOptions = z.output<typeof ollamaOptionsSchema>;
 
 const neutral: [keyof OllamaOptions, unknown][] = [
   ["typical_p", 1],

@@ -1,6 +1,7 @@
 /**
  * OpenAI-compatible API: `POST /v1/chat/completions`, `POST /v1/completions`,
  * `GET /v1/models`. Streams are SSE in OpenAI's exact chunk format (openaiAnswers.ts).
+ * `POST /v1/embeddings` is in embeddings.ts.
  */
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
