@@ -131,7 +131,7 @@ async function pullLocked(
         const now = performance.now();
         if (now - lastReport < internals.progressIntervalMs && event.completedBytes !== event.totalBytes) return;
         lastReport = now;
-        emit({ status: "downloading", name: plan.name, file: file.name, completedBytes: event.completedBytes, totalBytes: event.totalBytes, bytesPerSecond: meter.bytesPerSecond, secondsLeft: meter.secondsLeft(event.totalBytes) });
+        emit({ status: "downloading", name: plan.name, file: file.name, ...(file.expectedSha256 === undefined ? {} : { sha256: file.expectedSha256 }), completedBytes: event.completedBytes, totalBytes: event.totalBytes, bytesPerSecond: meter.bytesPerSecond, secondsLeft: meter.secondsLeft(event.totalBytes) });
       },
     });
     const etag = (await partial.existing())?.identity.etag;

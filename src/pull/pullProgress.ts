@@ -18,6 +18,8 @@ export type PullProgress =
       readonly status: "downloading";
       readonly name: string;
       readonly file: string;
+      /** The file's SHA-256 (hex) when the repository's file list gave it, else undefined until it is downloaded. */
+      readonly sha256?: string;
       /** Bytes of this file on disk so far (resumed bytes included). */
       readonly completedBytes: number;
       /** The file's size, when the server announced it. */

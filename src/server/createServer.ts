@@ -19,6 +19,7 @@ import { registerNativeSseRoute } from "./routes/nativeSse.js";
 import { registerOllamaRoutes } from "./routes/ollama.js";
 import { registerOllamaEmbedRoutes } from "./routes/ollamaEmbed.js";
 import { registerOllamaModelRoutes } from "./routes/ollamaModelRoutes.js";
+import { registerOllamaPullRoute } from "./routes/ollamaPull.js";
 import { registerOpenAiRoutes } from "./routes/openai.js";
 import { registerWebSocketRoute, type WebSocketRoute } from "./routes/websocket.js";
 import { registerWebUiRoutes } from "./routes/webUi.js";
@@ -68,6 +69,7 @@ export class MullamaServer {
     registerOllamaRoutes(app, this.#runtime);
     registerOllamaEmbedRoutes(app, this.#runtime);
     registerOllamaModelRoutes(app, this.#runtime);
+    registerOllamaPullRoute(app, this.#runtime);
     registerNativeSseRoute(app, this.#runtime);
     if (settings.ui) registerWebUiRoutes(app);
     this.#webSockets = registerWebSocketRoute(app, this.#runtime, cors, apiKey);

@@ -58,7 +58,8 @@ const cases: Record<Shape, Case[]> = {
     { name: "a prompt longer than the context", path: "/api/generate", body: { model, prompt: longPrompt }, status: 400, expect: /exceeds the context size/ },
     { name: "an unknown option", path: "/api/generate", body: { model, prompt: "x", options: { warp_speed: 9 } }, status: 400, expect: /warp_speed/ },
     { name: "a body over 1 MB", path: "/api/generate", body: { model, prompt: huge }, status: 413, expect: /larger than/ },
-    { name: "an unknown route", path: "/api/pull", body: { model }, status: 404, expect: /no route/ },
+    { name: "an unknown route", path: "/api/push", body: { model }, status: 404, expect: /no route/ },
+    { name: "a pull on a server without a store", path: "/api/pull", body: { model: "hf.co/user/repo:Q8_0" }, status: 400, expect: /serves no model store, so nothing can be pulled/ },
   ],
   native: [
     { name: "malformed JSON", path: "/generate", body: "{{", status: 400, expect: /not valid JSON/ },

@@ -1,8 +1,8 @@
 /**
  * Ollama's model routes: `GET /api/tags` (every model the server can serve), `GET /api/ps`
  * (the loaded ones, with when each will be unloaded), `POST /api/show` (any of them,
- * loaded or not), `DELETE /api/delete` (removes a model from the store). A model in use
- * cannot be deleted (409); an idle loaded one is unloaded first.
+ * loaded or not), `DELETE /api/delete` (removes a model from the store; ollamaPull.ts adds
+ * them). A model in use cannot be deleted (409); an idle loaded one is unloaded first.
  */
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
@@ -10,6 +10,7 @@ import { badRequest, RequestError } from "../httpErrors.js";
 import { maxDefaultContextSize } from "../../context/Context.js";
 import type { LoadedModel } from "../models/loadedModel.js";
 import { modelFacts, type ModelFacts } from "../models/modelFacts.js";
+import type { ModelStore } from "../../store/ModelStore.js";
 import { parseRequestBody } from "../requestBody.js";
 import type { ServerRuntime } from "../serverRuntime.js";
 import { runningEntry, showBody, tagsEntry } from "./ollamaModels.js";
@@ -54,8 +55,7 @@ export function registerOllamaModelRoutes(app: FastifyInstance, runtime: ServerR
     const name = body.model ?? body.name;
     if (name === undefined) throw badRequest("Invalid model: the model's name is required", "model");
     const registry = runtime.ready();
-    const store = registry.catalog.store;
-    if (store === undefined) throw new RequestError(400, "NO_MODEL_STORE", "This server serves no model store, so nothing can be deleted (start it without -m to serve the store)", { param: "model" });
+    const store = servedStore(runtime, "deleted");
     const entry = await registry.entry(name);
     if (entry.stored === undefined) throw new RequestError(400, "INVALID_REQUEST", `The model "${entry.id}" was given to the server by path, not pulled into the store; it cannot be deleted`, { param: "model" });
     const loaded = registry.loadedModel(entry.id);
@@ -64,6 +64,13 @@ export function registerOllamaModelRoutes(app: FastifyInstance, runtime: ServerR
     await store.remove(entry.stored.name);
     return reply.code(200).send();
   });
+}
+
+/** The store the server serves, or the 400 that says there is none (a server given models with -m). */
+export function servedStore(runtime: ServerRuntime, action: "pulled" | "deleted"): ModelStore {
+  const store = runtime.ready().catalog.store;
+  if (store === undefined) throw new RequestError(400, "NO_MODEL_STORE", `This server serves no model store, so nothing can be ${action} (start it without -m, or with store: true, to serve the store)`, { param: "model" });
+  return store;
 }
 
 /** What /api/ps shows of a loaded model whose file can no longer be read (it runs from memory). */
