@@ -79,8 +79,8 @@ describe("chat completions", () => {
     const cases: [Record<string, unknown>, string][] = [
       [{ n: 2 }, "n"],
       [{ logprobs: true }, "logprobs"],
-      [{ tools: [{ type: "function", function: { name: "f", parameters: {} } }] }, "tools"],
-      [{ response_format: { type: "json_object" } }, "response_format"],
+      [{ tool_choice: { type: "function", function: { name: "f" } } }, "tool_choice"],
+      [{ functions: [{ name: "f", parameters: {} }] }, "functions"],
       [{ presence_penalty: 0.5 }, "presence_penalty"],
       [{ frobnicate: true }, "frobnicate"],
     ];

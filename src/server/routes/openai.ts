@@ -8,11 +8,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { GenerationOptions } from "../../generation/options.js";
 import type { ChatMessage } from "../../model/chatPrompt.js";
 import { collectGeneration, streamGeneration, type GenerationCall } from "../generationRun.js";
-import { unsupported } from "../httpErrors.js";
+import { badRequest, unsupported } from "../httpErrors.js";
 import { parseRequestBody } from "../requestBody.js";
 import type { CatalogEntry } from "../models/modelCatalog.js";
 import type { LoadedModel, ServerRuntime } from "../serverRuntime.js";
 import { completionBody, openAiStreamFormat, type CompletionKind } from "./openaiAnswers.js";
+import { assistantToolCalls, toolOptions } from "./openaiTools.js";
 import {
   chatCompletionRequestSchema,
   completionRequestSchema,
@@ -34,7 +35,7 @@ async function chatCompletion(runtime: ServerRuntime, request: FastifyRequest, r
   refuseUnsupported(body, "chat");
   const loaded = await runtime.modelForRequest(reply, body.model);
   // One chat path: the turn goes through context.chat, rendered with the server's chat format.
-  const options = { ...generationOptions(body, body.max_completion_tokens ?? body.max_tokens, []), renderer: loaded.chat };
+  const options = { ...generationOptions(body, body.max_completion_tokens ?? body.max_tokens, []), ...toolOptions(body), renderer: loaded.chat };
   const prompt = { messages: toChatMessages(body.messages) };
   return respond(request, reply, loaded, { scheduler: loaded.scheduler, prompt, options, keepAliveIntervalMs: runtime.settings.keepAliveIntervalMs }, body, "chat");
 }
@@ -81,11 +82,24 @@ function generationOptions(body: ChatCompletionRequest | CompletionRequest, maxT
   };
 }
 
+/** OpenAI messages as chat messages: `developer` is a system message; each `tool` message answers a call made earlier. */
 function toChatMessages(messages: readonly ChatRequestMessage[]): ChatMessage[] {
-  return messages.map((message, index) => {
-    if (message.role === "tool" || message.role === "function") throw unsupported(`messages[${index}].role`, `${message.role} messages are not supported (no function calling)`);
-    if ("tool_calls" in message && message.tool_calls != null) throw unsupported(`messages[${index}].tool_calls`, "tool calls are not supported");
-    return { role: message.role === "developer" ? "system" : message.role, content: messageText(message.content, index) };
+  const calls = new Set<string>();
+  return messages.map((message, index): ChatMessage => {
+    if (message.role === "function") throw unsupported(`messages[${index}].role`, "function messages are deprecated by OpenAI and not supported; send tool messages");
+    const content = messageText(message.content, index);
+    if (message.role === "tool") {
+      if (message.tool_call_id === undefined) throw badRequest(`Invalid messages[${index}].tool_call_id: a tool message needs the id of the call it answers`, `messages[${index}].tool_call_id`);
+      if (!calls.has(message.tool_call_id)) throw badRequest(`Invalid messages[${index}].tool_call_id: no earlier assistant message called a tool with id "${message.tool_call_id}"`, `messages[${index}].tool_call_id`);
+      return { role: "tool", toolCallId: message.tool_call_id, content };
+    }
+    if (message.tool_calls != null && message.tool_calls.length > 0) {
+      if (message.role !== "assistant") throw badRequest(`Invalid messages[${index}].tool_calls: only assistant messages call tools`, `messages[${index}].tool_calls`);
+      const toolCalls = assistantToolCalls(message.tool_calls, index);
+      for (const call of toolCalls) calls.add(call.id);
+      return { role: "assistant", content, toolCalls };
+    }
+    return { role: message.role === "developer" ? "system" : message.role, content };
   });
 }
 

@@ -1,8 +1,10 @@
 /**
  * OpenAI's answer shapes: the whole completion (`chat.completion`, `text_completion`) and
  * the stream's wire format. Streams are SSE chunks with one `id` and `created`, the role
- * in the first delta (sent as soon as the request is accepted), `finish_reason` (`stop` or
- * `length`) in the last choice chunk, a usage chunk with `choices: []` when
+ * in the first delta (sent as soon as the request is accepted), tool calls as
+ * `delta.tool_calls` (a call's index, id, type and name first, then its arguments in
+ * pieces as they are generated), `finish_reason` (`stop`, `length` or `tool_calls`) in
+ * the last choice chunk, a usage chunk with `choices: []` when
  * `stream_options.include_usage` is set, then `data: [DONE]`. A failure is a `data:`
  * event with a top-level `error` and nothing after it; so is a generation cut short by
  * the server (OpenAI's finish reasons cannot say "aborted", and a client must not take a
@@ -28,7 +30,7 @@ export function completionBody(kind: CompletionKind, identity: AnswerIdentity, r
   const finish_reason = finishReason(result.stopReason);
   const choice =
     kind === "chat"
-      ? { index: 0, message: { role: "assistant", content: result.text, refusal: null }, logprobs: null, finish_reason }
+      ? { index: 0, message: assistantMessage(result), logprobs: null, finish_reason }
       : { index: 0, text: result.text, logprobs: null, finish_reason };
   return { ...identity, object: kind === "chat" ? "chat.completion" : "text_completion", choices: [choice], usage: usage(result) };
 }
@@ -42,6 +44,9 @@ export function openAiStreamFormat(kind: CompletionKind, identity: AnswerIdentit
   const textChoice = (text: string, finish: string | null) =>
     kind === "chat" ? { delta: text === "" && finish !== null ? {} : { content: text }, finish_reason: finish } : { text, finish_reason: finish };
   const failure = (error: unknown) => data(errorBody(describeError(error), "openai"));
+  // A call's index in delta.tool_calls, by its id: the order the calls began in.
+  const callIndexes = new Map<string, number>();
+  const toolCallDelta = (call: Record<string, unknown>) => chunk({ delta: { tool_calls: [call] }, finish_reason: null });
   return {
     ...(kind === "chat" ? { opening: chunk({ delta: { role: "assistant", content: "" }, finish_reason: null }) } : {}),
     keepAlive: formatServerSentComment("keep-alive"),
@@ -49,6 +54,14 @@ export function openAiStreamFormat(kind: CompletionKind, identity: AnswerIdentit
       switch (part.type) {
         case "text":
           return part.text === "" ? undefined : chunk(textChoice(part.text, null));
+        case "tool-call-start":
+          callIndexes.set(part.id, callIndexes.size);
+          return toolCallDelta({ index: callIndexes.get(part.id), id: part.id, type: "function", function: { name: part.name, arguments: "" } });
+        case "tool-call-delta":
+          return part.argumentsDelta === "" ? undefined : toolCallDelta({ index: callIndexes.get(part.id), function: { arguments: part.argumentsDelta } });
+        case "tool-call":
+          // Its arguments went out as deltas already.
+          return undefined;
         case "finish": {
           const result = part.result;
           if (result.stopReason === "abort") return failure(cancellation(part.abortReason));
@@ -67,9 +80,18 @@ function data(value: unknown): string {
   return formatServerSentEvent({ data: JSON.stringify(value) });
 }
 
-/** `length` when max_tokens cut the text; `stop` for the end of the turn or a stop string. */
-function finishReason(stopReason: StopReason): "stop" | "length" {
+/** `length` when max_tokens cut the text; `tool_calls` when the turn ended to call tools; `stop` for the end of the turn or a stop string. */
+function finishReason(stopReason: StopReason): "stop" | "length" | "tool_calls" {
+  if (stopReason === "toolCalls") return "tool_calls";
   return stopReason === "maxTokens" ? "length" : "stop";
+}
+
+/** The whole answer's message: its text, or, when it called tools, `content: null` and the calls. */
+function assistantMessage(result: GenerationResult) {
+  const calls = result.toolCalls ?? [];
+  if (calls.length === 0) return { role: "assistant", content: result.text, refusal: null };
+  const tool_calls = calls.map((call) => ({ id: call.id, type: "function", function: { name: call.name, arguments: call.argumentsText } }));
+  return { role: "assistant", content: result.text === "" ? null : result.text, refusal: null, tool_calls };
 }
 
 function usage(result: GenerationResult) {

@@ -2,13 +2,15 @@
  * Request bodies of the OpenAI-compatible routes. Supported fields are typed (with
  * llama.cpp's `top_k`, `min_p`, `repeat_penalty` and `cache_prompt`); fields that cannot
  * change the answer (`store`, `metadata`, `service_tier`, `user`...) are accepted and
- * ignored; fields of the OpenAI API this server cannot honour (several choices, log probabilities, tools,
- * JSON mode, penalties) are accepted by the schema only to be refused with a 400 that
+ * ignored; tools and response formats are typed in openaiTools.ts; fields of the OpenAI
+ * API this server cannot honour (several choices, log probabilities, the deprecated
+ * `functions`, penalties) are accepted by the schema only to be refused with a 400 that
  * names them, instead of being silently ignored. Any other field is refused as unknown,
  * as OpenAI does. `null` means "not given", as OpenAI's clients send it.
  */
 import { z } from "zod";
 import { unsupported } from "../httpErrors.js";
+import { messageToolCallsSchema, responseFormatSchema, toolChoiceSchema, toolsSchema } from "./openaiTools.js";
 
 /** Most stop strings a request may give (OpenAI's limit); the chat format's own are added on top. */
 export const maxStopStrings = 4;
@@ -50,9 +52,13 @@ const sampling = {
 const contentPart = z.looseObject({ type: z.string() });
 
 const message = z.looseObject({
-  role: z.enum(["system", "developer", "user", "assistant", "tool", "function"], { error: "expected system, developer, user or assistant" }),
+  role: z.enum(["system", "developer", "user", "assistant", "tool", "function"], { error: "expected system, developer, user, assistant or tool" }),
   content: z.union([z.string(), z.array(contentPart)]).nullish(),
   name: z.string().optional(),
+  /** On `tool` messages: the call this is the result of. */
+  tool_call_id: z.string().optional(),
+  /** On `assistant` messages: the tools it called. */
+  tool_calls: messageToolCallsSchema.nullish(),
 });
 
 export const chatCompletionRequestSchema = z.strictObject({
@@ -65,12 +71,13 @@ export const chatCompletionRequestSchema = z.strictObject({
   reasoning_effort: z.string().nullish(),
   verbosity: z.string().nullish(),
   prediction: z.looseObject({ type: z.string() }).nullish(),
-  tools: z.unknown().optional(),
-  tool_choice: z.unknown().optional(),
+  tools: toolsSchema.nullish(),
+  tool_choice: toolChoiceSchema.nullish(),
+  /** Accepted; a forced turn (tool_choice "required" or a named tool) makes exactly one call. */
+  parallel_tool_calls: z.boolean().nullish(),
+  response_format: responseFormatSchema.nullish(),
   functions: z.unknown().optional(),
   function_call: z.unknown().optional(),
-  parallel_tool_calls: z.unknown().optional(),
-  response_format: z.unknown().optional(),
 });
 
 export const completionRequestSchema = z.strictObject({
@@ -103,7 +110,6 @@ const isFalse = (value: unknown) => absent(value) || value === false;
 const isZero = (value: unknown) => absent(value) || value === 0;
 const isEmptyObject = (value: unknown) => absent(value) || (typeof value === "object" && Object.keys(value as object).length === 0);
 const isEmptyArray = (value: unknown) => absent(value) || (Array.isArray(value) && value.length === 0);
-const isTextFormat = (value: unknown) => absent(value) || (typeof value === "object" && (value as { type?: unknown }).type === "text");
 
 const commonRefusals: Refusal[] = [
   { param: "n", accepts: isOne, reason: "n > 1 is not supported: each request returns one choice (send several requests; they run in parallel)" },
@@ -116,12 +122,8 @@ const commonRefusals: Refusal[] = [
 
 const chatRefusals: Refusal[] = [
   ...commonRefusals,
-  { param: "tools", accepts: isEmptyArray, reason: "tools (function calling) are not supported" },
-  { param: "tool_choice", accepts: (value) => absent(value) || value === "none", reason: "tool_choice is not supported" },
-  { param: "functions", accepts: isEmptyArray, reason: "functions (function calling) are not supported" },
-  { param: "function_call", accepts: (value) => absent(value) || value === "none", reason: "function_call is not supported" },
-  { param: "parallel_tool_calls", accepts: () => true, reason: "" },
-  { param: "response_format", accepts: isTextFormat, reason: "response_format other than text (JSON mode, JSON schema) is not supported" },
+  { param: "functions", accepts: isEmptyArray, reason: "functions are deprecated by OpenAI and not supported; send tools" },
+  { param: "function_call", accepts: (value) => absent(value) || value === "none", reason: "function_call is deprecated by OpenAI and not supported; send tool_choice" },
 ];
 
 const completionRefusals: Refusal[] = [
