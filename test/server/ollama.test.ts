@@ -130,7 +130,7 @@ describe("chat", () => {
 
   test("unsupported requests get a clear 400", async () => {
     const messages = [{ role: "user", content: "hi" }];
-    await assert.rejects(ollama.chat({ model, messages, format: "json", stream: false }), responseError(400, /format/));
+    await assert.rejects(ollama.chat({ model, messages, think: true, stream: false }), responseError(400, /think/));
     await assert.rejects(ollama.chat({ model, messages: [{ role: "user", content: "hi", images: ["aGk="] }], stream: false }), responseError(400, /images/));
     await assert.rejects(ollama.chat({ model, messages, stream: false, options: { mirostat: 2 } }), responseError(400, /mirostat/));
     await assert.rejects(ollama.chat({ model, messages, stream: false, options: { num_predict: -7 } }), responseError(400, /num_predict/));

@@ -8,9 +8,9 @@
  * `done_reason: "load"`.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { ToolCall } from "../../generation/events.js";
 import type { ChatMessage } from "../../model/chatPrompt.js";
 import { collectGeneration, streamGeneration, type GenerationCall } from "../generationRun.js";
-import { unsupported } from "../httpErrors.js";
 import { parseRequestBody } from "../requestBody.js";
 import type { LoadedModel, ServerRuntime } from "../serverRuntime.js";
 import { serverVersion } from "../version.js";
@@ -20,9 +20,9 @@ import {
   generateRequestSchema,
   generationOptions,
   refuseUnsupported,
-  type ChatRequestMessage,
   type GenerateRequest,
 } from "./ollamaSchemas.js";
+import { formatJsonSchema, toChatMessages, toolOptions } from "./ollamaTools.js";
 
 const ndjson = "application/x-ndjson";
 
@@ -39,7 +39,8 @@ async function generate(runtime: ServerRuntime, request: FastifyRequest, reply: 
   const prompt = body.prompt ?? "";
   if (prompt === "" && (body.context == null || body.context.length === 0)) return loadOnly(reply, body, { response: "" });
   const { tokens, stop } = generatePrompt(loaded, body, prompt);
-  const call = { scheduler: loaded.scheduler, prompt: tokens, options: generationOptions(body.options, stop), keepAliveIntervalMs: runtime.settings.keepAliveIntervalMs };
+  const options = { ...generationOptions(body.options, stop), ...formatJsonSchema(body.format) };
+  const call = { scheduler: loaded.scheduler, prompt: tokens, options, keepAliveIntervalMs: runtime.settings.keepAliveIntervalMs };
   return respond(request, reply, call, body.stream !== false, {
     piece: (text) => ({ response: text }),
     // `context` lets an old-style client continue the conversation by sending it back.
@@ -54,13 +55,18 @@ async function chat(runtime: ServerRuntime, request: FastifyRequest, reply: Fast
   refuseUnsupported(body);
   const loaded = await runtime.modelForRequest(reply, body.model, body.keep_alive);
   if (body.messages == null || body.messages.length === 0) return loadOnly(reply, body, { message: { role: "assistant", content: "" } });
-  const rendered = loaded.chat.render(toChatMessages(body.messages));
-  const call = { scheduler: loaded.scheduler, prompt: rendered.prompt, options: generationOptions(body.options, rendered.stop), keepAliveIntervalMs: runtime.settings.keepAliveIntervalMs };
-  const message = (content: string) => ({ message: { role: "assistant", content } });
+  // One chat path: the turn goes through context.chat, rendered with the server's chat format.
+  const options = { ...generationOptions(body.options), ...toolOptions(body.tools), ...formatJsonSchema(body.format), renderer: loaded.chat };
+  const call = { scheduler: loaded.scheduler, prompt: { messages: toChatMessages(body.messages) }, options, keepAliveIntervalMs: runtime.settings.keepAliveIntervalMs };
+  const message = (content: string, calls: readonly ToolCall[] = []) => ({
+    message: { role: "assistant", content, ...(calls.length === 0 ? {} : { tool_calls: calls.map((toolCall) => ({ function: { name: toolCall.name, arguments: toolCall.arguments } })) }) },
+  });
   return respond(request, reply, call, body.stream !== false, {
     piece: (text) => message(text),
+    // Each call goes out as soon as it is complete, in a chunk of its own.
+    toolCall: (toolCall) => message("", [toolCall]),
     final: (result) => ({ ...message(""), ...durations(result) }),
-    whole: (result) => ({ ...message(result.text), ...durations(result) }),
+    whole: (result) => ({ ...message(result.text, result.toolCalls), ...durations(result) }),
     model: body.model,
   });
 }
@@ -107,13 +113,4 @@ function generatePrompt(loaded: LoadedModel, body: GenerateRequest, prompt: stri
     tokens = model.tokenize(text, { addBos: !continuing });
   }
   return { tokens: continuing ? [...body.context!, ...tokens] : tokens, stop };
-}
-
-function toChatMessages(messages: readonly ChatRequestMessage[]): ChatMessage[] {
-  return messages.map((message, index) => {
-    if (message.role === "tool") throw unsupported(`messages[${index}].role`, "tool messages are not supported (no function calling)");
-    if (Array.isArray(message.images) && message.images.length > 0) throw unsupported(`messages[${index}].images`, "images are not supported");
-    if (Array.isArray(message.tool_calls) && message.tool_calls.length > 0) throw unsupported(`messages[${index}].tool_calls`, "tool calls are not supported");
-    return { role: message.role, content: message.content };
-  });
 }

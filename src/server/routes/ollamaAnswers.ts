@@ -2,17 +2,20 @@
  * Ollama's answer shapes: NDJSON objects `{model, created_at, ..., done: false}` per piece
  * of text, then a final one with `done: true`, `done_reason` and Ollama's counts and
  * durations (nanoseconds). `/api/generate` and `/api/chat` differ only in where the text
- * goes ({@link AnswerShapes}). A failure, or a generation cut short by the server, is an
+ * goes ({@link AnswerShapes}); a chat's tool calls each come in an object of their own as
+ * soon as they are complete. A failure, or a generation cut short by the server, is an
  * `{"error": "..."}` line (Ollama's done reasons cannot say "aborted").
  */
 import { describeError } from "../../errorPolicy.js";
-import type { GenerationResult } from "../../generation/events.js";
+import type { GenerationResult, ToolCall } from "../../generation/events.js";
 import type { WireFormat } from "../../streaming/transport.js";
 import { cancellation, errorBody } from "../httpErrors.js";
 
 /** Where one route puts its text, in a piece, in the last object of a stream, and in a whole answer. */
 export interface AnswerShapes {
   piece: (text: string) => object;
+  /** A complete tool call, streamed in an object of its own (chat only; other routes have no tools). */
+  toolCall?: (call: ToolCall) => object;
   final: (result: GenerationResult, generated: number[]) => object;
   whole: (result: GenerationResult, generated: number[]) => object;
   /** The name as the client gave it, echoed back as Ollama does. */
@@ -32,6 +35,12 @@ export function ollamaStreamFormat(shapes: AnswerShapes): WireFormat<string> {
         case "text":
           generated.push(...part.tokens);
           return part.text === "" ? undefined : line({ ...head(shapes), ...shapes.piece(part.text), done: false });
+        case "tool-call":
+          return shapes.toolCall === undefined ? undefined : line({ ...head(shapes), ...shapes.toolCall(part), done: false });
+        case "tool-call-start":
+        case "tool-call-delta":
+          // Ollama sends a call whole, once it is complete.
+          return undefined;
         case "finish":
           if (part.result.stopReason === "abort") return line(errorBody(describeError(cancellation(part.abortReason)), "ollama") as object);
           return line({ ...head(shapes), ...shapes.final(part.result, generated), done: true, done_reason: doneReason(part.result) });

@@ -9,6 +9,7 @@ import { z } from "zod";
 import { keepAliveSchema } from "../models/keepAlive.js";
 import type { GenerationOptions } from "../../generation/options.js";
 import { unsupported } from "../httpErrors.js";
+import { formatSchema, messageToolCallsSchema, toolsSchema } from "./ollamaTools.js";
 
 const stopString = z.string().min(1, "stop strings must not be empty").refine((text) => text.isWellFormed(), "stop strings must be well-formed Unicode");
 
@@ -48,8 +49,9 @@ const common = {
   options: ollamaOptionsSchema.nullish(),
   /** How long the model stays loaded after this request (see models/keepAlive.ts), in milliseconds once parsed. */
   keep_alive: keepAliveSchema.nullish(),
-  format: z.unknown().optional(),
-  think: z.unknown().optional(),
+  /** `"json"` or a JSON Schema the answer must match (ollamaTools.ts). */
+  format: formatSchema.nullish(),
+  think: z.union([z.boolean(), z.enum(["high", "medium", "low"])]).nullish(),
 };
 
 export const generateRequestSchema = z.strictObject({
@@ -67,12 +69,17 @@ export const generateRequestSchema = z.strictObject({
 const chatMessage = z.looseObject({
   role: z.enum(["system", "user", "assistant", "tool"], { error: "expected system, user or assistant" }),
   content: z.string({ error: "expected a string" }),
+  tool_calls: messageToolCallsSchema.nullish(),
+  /** On `tool` messages: the tool whose result this is. */
+  tool_name: z.string().nullish(),
+  /** An earlier answer's thinking; models without a thinking format have none to render. */
+  thinking: z.string().nullish(),
 });
 
 export const chatRequestSchema = z.strictObject({
   ...common,
   messages: z.array(chatMessage).nullish(),
-  tools: z.unknown().optional(),
+  tools: toolsSchema.nullish(),
 });
 
 export const showRequestSchema = z.strictObject({
@@ -95,14 +102,13 @@ const neutral: [keyof OllamaOptions, unknown][] = [
   ["penalize_newline", false],
 ];
 
-/** Refuses what cannot be honoured: structured output, images, custom templates, thinking, non-neutral penalties. */
+/** Refuses what cannot be honoured: images, custom templates, thinking, non-neutral penalties. */
 export function refuseUnsupported(body: GenerateRequest | ChatRequest): void {
-  if (body.format != null && body.format !== "") throw unsupported("format", "format (JSON mode, JSON schema) is not supported");
-  if (body.think != null && body.think !== false) throw unsupported("think", "thinking is not supported by this server");
+  // No chat format here separates thinking from the answer yet, so nothing could honour it.
+  if (body.think != null && body.think !== false) throw unsupported("think", "this model's chat format does not separate thinking; send think: false or leave it out");
   if ("images" in body && body.images != null && !(Array.isArray(body.images) && body.images.length === 0)) throw unsupported("images", "images are not supported");
   if ("template" in body && body.template != null && body.template !== "") throw unsupported("template", "custom templates are not supported; the model's own is used");
   if ("suffix" in body && body.suffix != null && body.suffix !== "") throw unsupported("suffix", "suffix (fill-in-the-middle) is not supported");
-  if ("tools" in body && body.tools != null && !(Array.isArray(body.tools) && body.tools.length === 0)) throw unsupported("tools", "tools (function calling) are not supported");
   for (const [name, value] of neutral) {
     const given = body.options?.[name];
     if (given != null && given !== value) throw unsupported(`options.${name}`, `${name} is not supported (only ${String(value)})`);
