@@ -1,4 +1,5 @@
 /** Shared by the server tests: a real server on the demo model, and readers for its wire formats. */
+import assert from "node:assert/strict";
 import { createServer, type MullamaServer, type ServerOptions } from "../../src/server/index.js";
 
 export interface TestServer {
@@ -84,4 +85,14 @@ export function postJson(url: string, body: unknown, headers: Record<string, str
     body: typeof body === "string" ? body : JSON.stringify(body),
     ...(signal === undefined ? {} : { signal }),
   });
+}
+
+/** Checks an error from the `ollama` client: it carries the HTTP status and the server's `error` text. */
+export function ollamaResponseError(status: number, pattern: RegExp) {
+  return (error: unknown) => {
+    assert.ok(error instanceof Error);
+    assert.equal((error as Error & { status_code?: number }).status_code, status, error.message);
+    assert.match(error.message, pattern);
+    return true;
+  };
 }

@@ -5,7 +5,7 @@ import { after, before, describe, test } from "node:test";
 import { Ollama } from "ollama";
 import type { Context } from "../../src/context/Context.js";
 import { serverVersion } from "../../src/server/version.js";
-import { postJson, readJsonLines, startTestServer, type TestServer } from "./helpers.js";
+import { ollamaResponseError, postJson, readJsonLines, startTestServer, type TestServer } from "./helpers.js";
 
 let harness: TestServer;
 let ollama: Ollama;
@@ -21,16 +21,6 @@ after(() => harness.server.close());
 
 async function inProcess(prompt: string, maxTokens: number, stop?: string[]) {
   return context.generate(prompt, { temperature: 0, maxTokens, ...(stop === undefined ? {} : { stop }) });
-}
-
-/** The client's errors carry the HTTP status and the server's `error` text. */
-function responseError(status: number, pattern: RegExp) {
-  return (error: unknown) => {
-    assert.ok(error instanceof Error);
-    assert.equal((error as Error & { status_code?: number }).status_code, status, error.message);
-    assert.match(error.message, pattern);
-    return true;
-  };
 }
 
 describe("generate", () => {
@@ -87,7 +77,7 @@ describe("generate", () => {
     const expected = await context.generate(tokens, { temperature: 0, maxTokens: 6 });
     assert.equal(second.response, expected.text);
     assert.equal(second.prompt_eval_count, tokens.length);
-    await assert.rejects(ollama.generate({ model, prompt: "x", context: [1, 5000], stream: false }), responseError(400, /not a token id/));
+    await assert.rejects(ollama.generate({ model, prompt: "x", context: [1, 5000], stream: false }), ollamaResponseError(400, /not a token id/));
   });
 
   test("stop strings never leak", async () => {
@@ -130,10 +120,10 @@ describe("chat", () => {
 
   test("unsupported requests get a clear 400", async () => {
     const messages = [{ role: "user", content: "hi" }];
-    await assert.rejects(ollama.chat({ model, messages, think: true, stream: false }), responseError(400, /think/));
-    await assert.rejects(ollama.chat({ model, messages: [{ role: "user", content: "hi", images: ["aGk="] }], stream: false }), responseError(400, /images/));
-    await assert.rejects(ollama.chat({ model, messages, stream: false, options: { mirostat: 2 } }), responseError(400, /mirostat/));
-    await assert.rejects(ollama.chat({ model, messages, stream: false, options: { num_predict: -7 } }), responseError(400, /num_predict/));
+    await assert.rejects(ollama.chat({ model, messages, think: true, stream: false }), ollamaResponseError(400, /think/));
+    await assert.rejects(ollama.chat({ model, messages: [{ role: "user", content: "hi", images: ["aGk="] }], stream: false }), ollamaResponseError(400, /images/));
+    await assert.rejects(ollama.chat({ model, messages, stream: false, options: { mirostat: 2 } }), ollamaResponseError(400, /mirostat/));
+    await assert.rejects(ollama.chat({ model, messages, stream: false, options: { num_predict: -7 } }), ollamaResponseError(400, /num_predict/));
   });
 });
 
@@ -163,7 +153,7 @@ describe("models", () => {
   });
 
   test("an unknown model is a 404 with Ollama's error shape", async () => {
-    await assert.rejects(ollama.generate({ model: "llama3", prompt: "hi", stream: false }), responseError(404, /"llama3" does not exist/));
+    await assert.rejects(ollama.generate({ model: "llama3", prompt: "hi", stream: false }), ollamaResponseError(404, /"llama3" does not exist/));
     const response = await postJson(`${harness.url}/api/show`, { model: "llama3" });
     assert.equal(response.status, 404);
     const body = (await response.json()) as Record<string, unknown>;

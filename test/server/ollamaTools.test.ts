@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Ajv } from "ajv";
 import { Ollama } from "ollama";
-import { startTestServer, type TestServer } from "./helpers.js";
+import { ollamaResponseError, startTestServer, type TestServer } from "./helpers.js";
 
 let harness: TestServer;
 let ollama: Ollama;
@@ -24,15 +24,6 @@ after(() => harness.server.close());
 // The demo model never writes a quote mark: strings need a maxLength to end.
 const person = { type: "object", properties: { name: { type: "string", maxLength: 10 }, age: { type: "integer" } }, required: ["name", "age"] };
 const messages = [{ role: "user", content: "Describe a prophet." }];
-
-function responseError(status: number, pattern: RegExp) {
-  return (error: unknown) => {
-    assert.ok(error instanceof Error);
-    assert.equal((error as Error & { status_code?: number }).status_code, status, error.message);
-    assert.match(error.message, pattern);
-    return true;
-  };
-}
 
 describe("format", () => {
   test("a schema on /api/chat always parses and validates, streamed and not; greedy streamed equals non-streamed", async () => {
@@ -83,11 +74,11 @@ describe("tools", () => {
   });
 
   test("bad input: a 400 naming the field, and the server keeps serving", async () => {
-    await assert.rejects(ollama.chat({ model, messages, format: { type: "object", properties: { x: { type: "string", pattern: "^a" } } }, stream: false }), responseError(400, /format\.properties\.x\.pattern/));
-    await assert.rejects(ollama.generate({ model, prompt: "hi", format: "yaml", stream: false }), responseError(400, /format/));
-    await assert.rejects(ollama.chat({ model, messages: [...messages, { role: "tool", tool_name: "weather", content: "Rain." }], stream: false }), responseError(400, /messages\[1\]/));
-    await assert.rejects(ollama.chat({ model, messages, tools: [{ type: "function", function: { name: "f", parameters: { type: "object", properties: { n: { type: "integer", minimum: 3 } } } } }] as never, stream: false }), responseError(400, /tools\[0\]\.function\.parameters\.properties\.n\.minimum/));
-    await assert.rejects(ollama.chat({ model, messages, think: true, stream: false }), responseError(400, /think/));
+    await assert.rejects(ollama.chat({ model, messages, format: { type: "object", properties: { x: { type: "string", pattern: "^a" } } }, stream: false }), ollamaResponseError(400, /format\.properties\.x\.pattern/));
+    await assert.rejects(ollama.generate({ model, prompt: "hi", format: "yaml", stream: false }), ollamaResponseError(400, /format/));
+    await assert.rejects(ollama.chat({ model, messages: [...messages, { role: "tool", tool_name: "weather", content: "Rain." }], stream: false }), ollamaResponseError(400, /messages\[1\]/));
+    await assert.rejects(ollama.chat({ model, messages, tools: [{ type: "function", function: { name: "f", parameters: { type: "object", properties: { n: { type: "integer", minimum: 3 } } } } }] as never, stream: false }), ollamaResponseError(400, /tools\[0\]\.function\.parameters\.properties\.n\.minimum/));
+    await assert.rejects(ollama.chat({ model, messages, think: true, stream: false }), ollamaResponseError(400, /think/));
     const answer = await ollama.chat({ model, messages, stream: false, options: { num_predict: 2 } });
     assert.equal(answer.done, true);
   });
