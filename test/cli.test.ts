@@ -1,6 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer as createNetServer, type AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { commands } from "../src/cli/commandIndex.ts";
 
 /** Runs the CLI from source, as `mullama <args>` would run from dist/. */
 function mullama(args: string[], input?: string) {
@@ -47,4 +52,60 @@ test("a prompt too long for the context is a clear error, not a crash", () => {
   const { code, stderr } = mullama(["run", "And God said ".repeat(100), "--threads", "1"]);
   assert.equal(code, 1);
   assert.match(stderr, /exceeds the context size \(256 tokens\)/);
+});
+
+test("help: `mullama help <command>` and `<command> --help` print that command's help once; --version", () => {
+  const viaHelp = mullama(["help", "serve"]);
+  assert.equal(viaHelp.code, 0);
+  assert.match(viaHelp.stdout, /^Usage: mullama serve \[options\]\n/);
+  assert.equal(viaHelp.stdout.match(/Usage:/g)?.length, 1);
+  assert.equal(mullama(["serve", "--help"]).stdout, viaHelp.stdout);
+  const overview = mullama(["--help"]);
+  assert.equal(overview.code, 0);
+  assert.equal(overview.stdout.match(/Usage:/g)?.length, 1, "one help, not the overview and run's");
+  for (const command of Object.keys(commands)) assert.match(overview.stdout, new RegExp(`^  ${command} `, "m"));
+  const version = mullama(["--version"]);
+  assert.equal(version.stdout, `mullama ${(JSON.parse(readFileSync("package.json", "utf8")) as { version: string }).version}\n`);
+  const unknownHelp = mullama(["help", "fly"]);
+  assert.equal(unknownHelp.code, 2);
+});
+
+test("usage errors: one line, balanced quotes, a pointer to the help, exit code 2", () => {
+  const unknown = mullama(["run", "x", "--colour", "red"]);
+  assert.equal(unknown.code, 2);
+  assert.equal(unknown.stderr, "mullama: Unknown option '--colour'; see mullama run --help\n");
+  const missingValue = mullama(["serve", "--port"]);
+  assert.equal(missingValue.code, 2);
+  assert.equal(missingValue.stderr, "mullama: --port needs a value (--port <n>); see mullama serve --help\n");
+});
+
+test("--context-size past the model's training context is capped with a warning", () => {
+  const { code, stdout, stderr } = mullama(["run", "And God said", "-c", "100000", "-n", "3", "-t", "0", "--threads", "1"]);
+  assert.equal(code, 0, stderr);
+  assert.match(stderr, /^mullama: --context-size 100000 is more than the model was trained on; using its 256 tokens\n/);
+  assert.equal(stdout, " unto him,\n");
+});
+
+test("serve: a port in use, an address not on this machine, a file that is no model: one line each, exit 1, nothing logged as listening", async () => {
+  const blocker = createNetServer();
+  await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+  try {
+    const port = (blocker.address() as AddressInfo).port;
+    const inUse = mullama(["serve", "--port", String(port)]);
+    assert.equal(inUse.code, 1);
+    assert.equal(inUse.stderr, `mullama: cannot listen on 127.0.0.1:${port}: the port is in use (choose another with --port, or stop what uses it)\n`);
+  } finally {
+    blocker.close();
+  }
+  // 192.0.2.0/24 is reserved for documentation: no machine has it.
+  const notHere = mullama(["serve", "--host", "192.0.2.1", "--port", "0"]);
+  assert.equal(notHere.code, 1);
+  assert.match(notHere.stderr, /^mullama: cannot listen on 192\.0\.2\.1:0: no network interface of this machine has that address \(use 127\.0\.0\.1, .*--host\)\n$/);
+  const directory = mkdtempSync(join(tmpdir(), "mullama-cli-"));
+  const notModel = join(directory, "notes.gguf");
+  writeFileSync(notModel, "these are notes, not weights\n");
+  const badModel = mullama(["serve", "--model", notModel, "--port", "0"]);
+  assert.equal(badModel.code, 1);
+  assert.equal(badModel.stderr, `mullama: Cannot load model "${notModel}": not a GGUF file (bad magic 0x74686573, expected "GGUF")\n`);
+  assert.doesNotMatch(badModel.stdout, /listening|ready/i);
 });

@@ -5,7 +5,7 @@ export function integerFlag(name: string, value: string | undefined, { min = 1, 
   if (value === undefined) return undefined;
   const number = Number(value);
   if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(number) || number < min || number > max) {
-    throw new InvalidArgumentError(`--${name}`, `expected an integer from ${min} to ${max}, got "${value}"`);
+    throw new InvalidArgumentError(`--${name}`, `expected an integer${rangeText(min, max, Number.MAX_SAFE_INTEGER)}, got "${value}"`);
   }
   return number;
 }
@@ -14,9 +14,16 @@ export function numberFlag(name: string, value: string | undefined, { min = -Inf
   if (value === undefined) return undefined;
   const number = Number(value);
   if (value.trim() === "" || !Number.isFinite(number) || number < min || number > max) {
-    throw new InvalidArgumentError(`--${name}`, `expected a number from ${min} to ${max}, got "${value}"`);
+    throw new InvalidArgumentError(`--${name}`, `expected a number${rangeText(min, max, Infinity)}, got "${value}"`);
   }
   return number;
+}
+
+/** " from 0 to 1", " of at least 1" (no upper bound to speak of), " greater than 0", or nothing. */
+function rangeText(min: number, max: number, unbounded: number): string {
+  if (max < unbounded) return ` from ${min} to ${max}`;
+  if (min === -Infinity) return "";
+  return min === Number.MIN_VALUE ? " greater than 0" : ` of at least ${min}`;
 }
 
 /** The entries whose value is not undefined: flags that were not given fall back to the callee's defaults. */

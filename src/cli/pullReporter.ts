@@ -5,6 +5,7 @@
  */
 import type { PullProgress } from "../pull/pullProgress.js";
 import { formatBytes, formatDuration } from "./format.js";
+import { progressBar, StatusLine } from "./statusLine.js";
 
 export type PullReportMode = "terminal" | "json" | "quiet";
 
@@ -19,26 +20,14 @@ export function pullReportMode(flags: { json?: boolean | undefined; quiet?: bool
 export function pullReporter(mode: PullReportMode): { onProgress: (progress: PullProgress) => void; finish: () => void } {
   if (mode === "json") return { onProgress: (progress) => process.stdout.write(`${JSON.stringify(progress)}\n`), finish: () => undefined };
   if (mode === "quiet") return { onProgress: () => undefined, finish: () => undefined };
-  let barShown = false;
-  const line = (text: string) => {
-    process.stderr.write(`${barShown ? "\r\x1b[2K" : ""}${text}\n`);
-    barShown = false;
-  };
+  const status = new StatusLine();
   return {
     onProgress(progress) {
-      // A terminal of unknown width (0 under some pseudo-terminals) counts as 80 columns.
-      const text = describeProgress(progress, process.stderr.columns || 80);
-      if (progress.status !== "downloading") {
-        if (text !== undefined) line(text);
-        return;
-      }
-      process.stderr.write(`\r\x1b[2K${text}`);
-      barShown = true;
+      const text = describeProgress(progress, status.columns);
+      if (progress.status === "downloading") status.draw(text!);
+      else if (text !== undefined) status.print(text);
     },
-    finish() {
-      if (barShown) process.stderr.write("\n");
-      barShown = false;
-    },
+    finish: () => status.end(),
   };
 }
 
@@ -62,21 +51,18 @@ export function describeProgress(progress: PullProgress, columns: number): strin
     case "success":
       return undefined;
     case "downloading":
-      return progressBar(progress, columns);
+      return downloadLine(progress, columns);
   }
 }
 
-function progressBar(progress: Extract<PullProgress, { status: "downloading" }>, columns: number): string {
+function downloadLine(progress: Extract<PullProgress, { status: "downloading" }>, columns: number): string {
   const { completedBytes, totalBytes, bytesPerSecond, secondsLeft } = progress;
   const amount = totalBytes === undefined ? formatBytes(completedBytes) : `${formatBytes(completedBytes)} / ${formatBytes(totalBytes)}`;
   const speed = bytesPerSecond > 0 ? `  ${formatBytes(bytesPerSecond)}/s` : "";
   const left = secondsLeft === undefined ? "" : `  ${formatDuration(secondsLeft)} left`;
   const tail = `  ${amount}${speed}${left}`;
   if (totalBytes === undefined || totalBytes === 0) return `${progress.file}${tail}`;
-  const fraction = Math.min(1, completedBytes / totalBytes);
-  const percent = `${Math.floor(fraction * 100)}%`.padStart(4);
   // Sized for the longest tail ("1.9 GB / 4.1 GB  12 MB/s  1h02m left"), so the bar does not jump as numbers change.
   const width = Math.max(10, Math.min(40, columns - progress.file.length - 52));
-  const filled = Math.round(fraction * width);
-  return `${progress.file}  [${"#".repeat(filled)}${"-".repeat(width - filled)}] ${percent}${tail}`.slice(0, Math.max(20, columns - 1));
+  return `${progress.file}  ${progressBar(completedBytes / totalBytes, width)}${tail}`.slice(0, Math.max(20, columns - 1));
 }

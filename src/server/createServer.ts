@@ -118,7 +118,8 @@ export class MullamaServer {
     this.#runtime.phase = "loading";
     const host = overrides.host ?? this.#settings.host;
     try {
-      await this.#app.listen({ port: overrides.port ?? this.#settings.port, host });
+      // Bound is not ready: the model loads next, and may still fail ("mullama server ready" follows a load that worked).
+      await this.#app.listen({ port: overrides.port ?? this.#settings.port, host, listenTextResolver: (address) => `bound ${address}; loading the model` });
     } catch (error) {
       this.#runtime.phase = "failed";
       throw error;
