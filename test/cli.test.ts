@@ -109,3 +109,38 @@ test("serve: a port in use, an address not on this machine, a file that is no mo
   assert.equal(badModel.stderr, `mullama: Cannot load model "${notModel}": not a GGUF file (bad magic 0x74686573, expected "GGUF")\n`);
   assert.doesNotMatch(badModel.stdout, /listening|ready/i);
 });
+
+test("bench --json: prompt and generation speeds, the threads used, the runs", () => {
+  const { code, stdout, stderr } = mullama(["bench", "--json", "--threads", "1", "-p", "32", "-n", "16", "-r", "2"]);
+  assert.equal(code, 0, stderr);
+  const report = JSON.parse(stdout) as {
+    contextSize: number;
+    threads: { setting: number; prompt: number; generation: number };
+    promptTokensPerRun: number;
+    runs: number;
+    prompt: { tokens: number; tokensPerSecond: number };
+    generation: { tokens: number; tokensPerSecond: number };
+  };
+  assert.equal(report.contextSize, 256);
+  assert.deepEqual({ ...report.threads, logicalCores: undefined }, { setting: 1, prompt: 1, generation: 1, logicalCores: undefined });
+  assert.equal(report.promptTokensPerRun, 32);
+  assert.ok(report.runs >= 2 && report.runs <= 6, `runs: ${report.runs}`);
+  // Each run's prompt starts differently: at most the BOS is reused from the run before.
+  assert.ok(report.prompt.tokens >= 31 * report.runs, `prompt tokens: ${report.prompt.tokens}`);
+  assert.ok(report.prompt.tokensPerSecond > 0 && report.generation.tokensPerSecond > 0);
+  assert.ok(report.generation.tokens >= 16, "at least half of 2 x 16 tokens measured");
+});
+
+test("run --json prints the text and the result as one object; a reader that leaves early (EPIPE) is no error", () => {
+  const { code, stdout, stderr } = mullama(["run", "And God said", "--json", "-t", "0", "-n", "5", "--threads", "1"]);
+  assert.equal(code, 0, stderr);
+  const result = JSON.parse(stdout) as { text: string; stopReason: string; tokenCount: number; promptTokens: number };
+  assert.deepEqual([result.text, result.stopReason, result.tokenCount, result.promptTokens], [" unto him, I will", "maxTokens", 5, 4]);
+  assert.equal(stderr, "");
+  // 40 vectors are about 160 kB: more than a pipe holds, so writes go on after head has left.
+  const words = Array.from({ length: 40 }, (_, index) => `word${index}`).join(" ");
+  const piped = spawnSync("bash", ["-c", `set -o pipefail; node --import tsx src/cli/main.ts embed --threads 1 ${words} | head -c 2`], { encoding: "utf8", timeout: 60_000 });
+  assert.equal(piped.stdout, "[-");
+  assert.equal(piped.stderr, "");
+  assert.equal(piped.status, 0);
+});

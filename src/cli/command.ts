@@ -31,6 +31,14 @@ export class UsageError extends Error {
   }
 }
 
+/** A command could not do its job for a reason outside the program (no server answers, a file cannot be read): one line, exit code 1. */
+export class CommandFailure extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "CommandFailure";
+  }
+}
+
 /** Every command takes `-h, --help`. */
 const helpOption = { help: { type: "boolean", short: "h", help: "print this help" } } as const satisfies Record<string, CliOption>;
 

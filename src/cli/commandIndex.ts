@@ -5,11 +5,13 @@ import type { CommandSpec } from "./command.js";
 export const commands: Record<string, { summary: string; load: () => Promise<CommandSpec> }> = {
   run: { summary: "run [prompt]      stream a completion of a prompt to the terminal", load: async () => (await import("./commands/run.js")).runCommand },
   serve: { summary: "serve             start the HTTP server (chat page, OpenAI, Ollama, SSE, WebSocket)", load: async () => (await import("./commands/serve.js")).serveCommand },
+  ps: { summary: "ps                the models a running server has loaded", load: async () => (await import("./commands/ps.js")).psCommand },
   pull: { summary: "pull <reference>  download a model into the store (hf:<user>/<repo>:<quant>, https://...)", load: async () => (await import("./commands/pull.js")).pullCommand },
   list: { summary: "list              the models in the store", load: async () => (await import("./commands/list.js")).listCommand },
   show: { summary: "show <model>      a model's architecture, parameters, quantization, context, license", load: async () => (await import("./commands/show.js")).showCommand },
   rm: { summary: "rm <name>         remove a model from the store", load: async () => (await import("./commands/rm.js")).rmCommand },
   embed: { summary: "embed [text...]   embedding vectors of texts", load: async () => (await import("./commands/embed.js")).embedCommand },
+  bench: { summary: "bench             how fast a model reads a prompt and writes tokens here", load: async () => (await import("./commands/bench.js")).benchCommand },
 };
 
 export const overview = `Usage: mullama <command> [options]

@@ -4,7 +4,7 @@
  * rest. Stack traces are for bugs, and only on request (MULLAMA_DEBUG=1).
  */
 import { InvalidArgumentError, MullamaError } from "../errors.js";
-import { UsageError } from "./command.js";
+import { CommandFailure, UsageError } from "./command.js";
 
 /** Exit code of a usage error (a bad flag or argument), as shells and argument parsers use it. */
 export const usageExitCode = 2;
@@ -21,7 +21,7 @@ export function describeFailure(error: unknown, command?: string): { line: strin
   if (error instanceof UsageError) return { line: withHelpPointer(error.message, error.command ?? command), code: usageExitCode };
   // A flag's value that does not parse is a usage error too: the library names the flag ("--max-tokens").
   if (error instanceof InvalidArgumentError && error.argument.startsWith("-")) return { line: withHelpPointer(error.message, command), code: usageExitCode };
-  if (error instanceof MullamaError) return { line: error.message, code: 1 };
+  if (error instanceof MullamaError || error instanceof CommandFailure) return { line: error.message, code: 1 };
   // Errors from the system (a file that cannot be read or written) say what and where in their message.
   if (error instanceof Error && typeof (error as NodeJS.ErrnoException).syscall === "string") return { line: error.message, code: 1 };
   const message = error instanceof Error ? error.message : String(error);
