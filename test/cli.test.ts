@@ -144,3 +144,29 @@ test("run --json prints the text and the result as one object; a reader that lea
   assert.equal(piped.stderr, "");
   assert.equal(piped.status, 0);
 });
+
+test("chat from a pipe: a message per line (a backslash goes on), commands, one answer per line; --json; the same store names as run", () => {
+  const directory = mkdtempSync(join(tmpdir(), "mullama-chat-"));
+  const file = join(directory, "chat.json");
+  const input = `And God said\n\n/system Speak plainly.\nIn the \\\nbeginning\n/save ${file}\n`;
+  const { code, stdout, stderr } = mullama(["chat", "--threads", "1", "-t", "0"], input);
+  assert.equal(code, 0, stderr);
+  assert.equal(stdout, `for I have done this day.\n(the system prompt is set)\nand I have not heard the word of the LORD, and I have not heard it.\n(saved 4 messages to ${file})\n`);
+  const saved = JSON.parse(readFileSync(file, "utf8")) as { messages: { role: string; content: string }[] };
+  assert.deepEqual(saved.messages.map((message) => message.role), ["system", "user", "assistant", "user", "assistant"]);
+  assert.equal(saved.messages[3]!.content, "In the \nbeginning");
+
+  const json = mullama(["chat", "kjv-tiny-q8_0.gguf", "--json", "--threads", "1", "-t", "0", "-n", "3"], "And God said\n");
+  assert.equal(json.code, 1, "a positional model is a model like -m: this one is not in the store");
+  assert.match(json.stderr, /^mullama: Cannot load model "kjv-tiny-q8_0\.gguf": file not found, and no model of that name in the store/);
+  const answers = mullama(["chat", "models/kjv-tiny-q8_0.gguf", "--json", "--threads", "1", "-t", "0", "-n", "3"], "And God said\nIn the beginning\n");
+  assert.equal(answers.code, 0, answers.stderr);
+  const lines = answers.stdout.trimEnd().split("\n").map((line) => JSON.parse(line) as { role: string; content: string; stopReason: string; tokenCount: number; promptTokens: number });
+  assert.equal(lines.length, 2, "one line per answer");
+  assert.deepEqual({ ...lines[0], tokensPerSecond: undefined }, { role: "assistant", content: "for I have", stopReason: "maxTokens", tokenCount: 3, promptTokens: 16, tokensPerSecond: undefined });
+  assert.ok(lines[1]!.promptTokens > 16, "the second answer's prompt holds the first exchange");
+
+  const tooLong = mullama(["chat", "--threads", "1"], `${"And God said ".repeat(100)}\n`);
+  assert.equal(tooLong.code, 1);
+  assert.match(tooLong.stderr, /^mullama: The message \(\d+ tokens with the system prompt\) leaves no room for an answer of 64 tokens in the context of 256: write less, or start with a larger --context-size\n$/);
+});

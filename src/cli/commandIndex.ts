@@ -4,6 +4,7 @@ import type { CommandSpec } from "./command.js";
 /** Each command: its line in the overview and its module, loaded only when it runs. */
 export const commands: Record<string, { summary: string; load: () => Promise<CommandSpec> }> = {
   run: { summary: "run [prompt]      stream a completion of a prompt to the terminal", load: async () => (await import("./commands/run.js")).runCommand },
+  chat: { summary: "chat [model]      a conversation with a model, in the terminal or from a pipe", load: async () => (await import("./commands/chat.js")).chatCommand },
   serve: { summary: "serve             start the HTTP server (chat page, OpenAI, Ollama, SSE, WebSocket)", load: async () => (await import("./commands/serve.js")).serveCommand },
   ps: { summary: "ps                the models a running server has loaded", load: async () => (await import("./commands/ps.js")).psCommand },
   pull: { summary: "pull <reference>  download a model into the store (hf:<user>/<repo>:<quant>, https://...)", load: async () => (await import("./commands/pull.js")).pullCommand },

@@ -48,6 +48,9 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
+// A failure outside the command's own promise (an event handler, say) is still one line, and ends the process.
+process.on("uncaughtException", (error) => process.exit(reportFailure(error, running)));
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

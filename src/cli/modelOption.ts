@@ -36,13 +36,15 @@ export async function loadModelOption(values: { model?: string | undefined; pull
   const displayName = name ?? basename(path, ".gguf");
   const status = new StatusLine();
   let shownPercent = -1;
+  let loaded = false;
   try {
     const model = await Model.load(path, {
       gpu: values.gpu ? "auto" : false,
       probe: values.probe ?? false,
       onLoadProgress: (fraction) => {
         const percent = Math.floor(fraction * 100);
-        if (percent === shownPercent) return;
+        // The engine may report the end after the load has resolved: the bar is gone by then.
+        if (percent === shownPercent || loaded) return;
         shownPercent = percent;
         status.draw(`loading ${displayName}  ${progressBar(fraction, 30)}`);
       },
@@ -50,6 +52,7 @@ export async function loadModelOption(values: { model?: string | undefined; pull
     return { model, name: name ?? path, displayName };
   } finally {
     // The bar goes once the model is in: what the command prints next takes its place.
+    loaded = true;
     status.clear();
   }
 }

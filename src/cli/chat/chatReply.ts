@@ -1,0 +1,35 @@
+/**
+ * The one place where the chat command turns a conversation into a generation: the
+ * model's chat template (or the plain transcript for a model without one) renders the
+ * messages, and the context streams the assistant's answer. When contexts gain
+ * `context.chat(messages, options)` (issue 8), `reply` becomes that one call.
+ */
+import type { Context } from "../../context/Context.js";
+import type { GenerationOptions } from "../../generation/options.js";
+import { ChatPromptRenderer, type ChatFormat, type ChatMessage } from "../../model/chatPrompt.js";
+import type { TokenStream } from "../../streaming/TokenStream.js";
+
+export interface ChatReplier {
+  /** How the conversation is written for the model: its own template, or the transcript. */
+  readonly format: ChatFormat;
+  /** Tokens the conversation takes as a prompt (the answer's opening included). */
+  promptTokens(messages: readonly ChatMessage[]): number;
+  /** Streams the assistant's answer to the conversation. */
+  reply(messages: readonly ChatMessage[], options: GenerationOptions): TokenStream;
+}
+
+export function chatReplier(context: Context): ChatReplier {
+  const renderer = ChatPromptRenderer.create(context.model);
+  return {
+    format: renderer.format,
+    promptTokens(messages) {
+      const { prompt } = renderer.render(messages);
+      return typeof prompt === "string" ? context.model.tokenize(prompt, { addBos: true }).length : prompt.length;
+    },
+    reply(messages, options) {
+      const { prompt, stop } = renderer.render(messages);
+      const own = options.stop === undefined ? [] : typeof options.stop === "string" ? [options.stop] : options.stop;
+      return context.stream(prompt, { ...options, stop: [...stop, ...own] });
+    },
+  };
+}
