@@ -6,6 +6,7 @@ import { createServer as createNetServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { commands } from "../src/cli/commandIndex.ts";
+import { makeScriptedModel } from "./fixtures/scriptedModel.ts";
 
 /** Runs the CLI from source, as `mullama <args>` would run from dist/. */
 function mullama(args: string[], input?: string) {
@@ -169,4 +170,17 @@ test("chat from a pipe: a message per line (a backslash goes on), commands, one 
   const tooLong = mullama(["chat", "--threads", "1"], `${"And God said ".repeat(100)}\n`);
   assert.equal(tooLong.code, 1);
   assert.match(tooLong.stderr, /^mullama: The message \(\d+ tokens with the system prompt\) leaves no room for an answer of 64 tokens in the context of 256: write less, or start with a larger --context-size\n$/);
+});
+
+test("chat renders the conversation with the model's own chat template", async () => {
+  const template = "{% for message in messages %}<{{ message['role'] }}>{{ message['content'] }}</{{ message['role'] }}>\n{% endfor %}{% if add_generation_prompt %}<assistant>{% endif %}";
+  const path = await makeScriptedModel({ pieces: ["Hi", " there"], fileName: "chat-template", chatTemplate: template });
+  const { code, stdout, stderr } = mullama(["chat", "-m", path, "--system", "Be brief.", "--json", "--threads", "1", "-t", "0"], "Hello\n/stats\n");
+  assert.equal(code, 0, stderr);
+  const [answer, stats] = stdout.split("\n", 2);
+  const parsed = JSON.parse(answer!) as { content: string; promptTokens: number };
+  assert.equal(parsed.content, "Hi there");
+  // One token per byte of "<system>Be brief.</system>\n<user>Hello</user>\n<assistant>" (the template adds no BOS).
+  assert.equal(parsed.promptTokens, new TextEncoder().encode("<system>Be brief.</system>\n<user>Hello</user>\n<assistant>").length);
+  assert.match(stats!, /^conversation {3}2 messages, \d+ of \d+ tokens of context \(the model's chat template\)$/);
 });
