@@ -21,7 +21,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -111,6 +111,7 @@ for (const document of documents) {
 
     for (const block of blocks) {
       test(`${document}:${block.line} (${block.language}${block.server ? ", server" : ""})`, { skip: block.skip === undefined ? false : `not run: ${block.skip}`, timeout: blockTimeoutMs + 5_000 }, async () => {
+        if (block.language === "js") assertBuildIsFresh();
         const code = substitute(block, background?.url);
         if (block.server) {
           background = await startBackground(block, code);
@@ -122,6 +123,14 @@ for (const document of documents) {
       });
     }
   });
+}
+
+/** js blocks run the build: one older than the sources would test old code. */
+function assertBuildIsFresh(): void {
+  const built = statSync(join(root, "dist/index.js"), { throwIfNoEntry: false });
+  assert.ok(built !== undefined, "js blocks run dist/: run npm run build first");
+  const newest = Math.max(...readdirSync(join(root, "src"), { recursive: true, encoding: "utf8" }).filter((name) => name.endsWith(".ts")).map((name) => statSync(join(root, "src", name)).mtimeMs));
+  assert.ok(built.mtimeMs >= newest, "dist/ is older than src/: run npm run build first");
 }
 
 function substitute(block: CodeBlock, backgroundUrl: string | undefined): string {

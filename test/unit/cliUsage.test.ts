@@ -8,6 +8,7 @@ import { integerFlag, numberFlag } from "../../src/cli/flags.ts";
 import { listenFailure } from "../../src/cli/listenFailure.ts";
 import { cappedContextSize } from "../../src/cli/modelOption.ts";
 import { cliOptions } from "../../src/cli/options.ts";
+import { progressBar, StatusLine } from "../../src/cli/statusLine.ts";
 import { ContextOverflowError, InvalidArgumentError } from "../../src/errors.ts";
 
 test("every command's help: its usage line, and each option on a line of its own, aligned", async () => {
@@ -96,4 +97,23 @@ test("a context larger than the model was trained on is capped, with one warning
   assert.equal(cappedContextSize(undefined, 256, (line) => warnings.push(line)), undefined);
   assert.equal(cappedContextSize(5000, undefined, (line) => warnings.push(line)), 5000, "unknown training context: as given");
   assert.equal(warnings.length, 1);
+});
+
+test("a status line draws in place on a terminal, and writes nothing elsewhere", () => {
+  const written: string[] = [];
+  const terminal = new StatusLine({ isTTY: true, columns: 40, write: (text: string) => written.push(text) });
+  terminal.draw(`loading model  ${progressBar(0.5, 10)}`);
+  terminal.print("a line that stays");
+  terminal.draw("x".repeat(100));
+  terminal.clear();
+  terminal.clear();
+  assert.deepEqual(written, ["\r\x1b[2Kloading model  [#####-----]  50%", "\r\x1b[2Ka line that stays\n", `\r\x1b[2K${"x".repeat(39)}`, "\r\x1b[2K"]);
+  const piped: string[] = [];
+  const elsewhere = new StatusLine({ isTTY: false, write: (text: string) => piped.push(text) });
+  elsewhere.draw("loading");
+  elsewhere.print("step");
+  elsewhere.end();
+  assert.deepEqual(piped, []);
+  assert.equal(progressBar(1.7, 4), "[####] 100%");
+  assert.equal(progressBar(0, 4), "[----]   0%");
 });
