@@ -34,7 +34,9 @@ export async function runTerminalChat(session: ChatSession): Promise<number> {
   let answering: AbortController | undefined;
   const onInterrupt = () => answering?.abort();
   process.on("SIGINT", onInterrupt);
-  process.stdout.write(bracketedPaste.on);
+  // Escape codes are for a terminal, not for a file that stdout may be.
+  const pasteMarks = process.stdout.isTTY === true;
+  if (pasteMarks) process.stdout.write(bracketedPaste.on);
   try {
     for (;;) {
       const input = await readMessage(history, armed);
@@ -62,7 +64,7 @@ export async function runTerminalChat(session: ChatSession): Promise<number> {
       }
     }
   } finally {
-    process.stdout.write(bracketedPaste.off);
+    if (pasteMarks) process.stdout.write(bracketedPaste.off);
     process.off("SIGINT", onInterrupt);
   }
 }
