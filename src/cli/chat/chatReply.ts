@@ -1,8 +1,8 @@
 /**
- * The one place where the chat command turns a conversation into a generation: the
- * model's chat template (or the plain transcript for a model without one) renders the
- * messages, and the context streams the assistant's answer. When contexts gain
- * `context.chat(messages, options)` (issue 8), `reply` becomes that one call.
+ * The one place where the chat command turns a conversation into a generation:
+ * `context.chat` renders the messages through the model's chat template (or the plain
+ * transcript for a model without one) and streams the assistant's answer. The same
+ * renderer measures a conversation, so the chat can tell when it outgrows the context.
  */
 import type { Context } from "../../context/Context.js";
 import type { GenerationOptions } from "../../generation/options.js";
@@ -26,10 +26,6 @@ export function chatReplier(context: Context): ChatReplier {
       const { prompt } = renderer.render(messages);
       return typeof prompt === "string" ? context.model.tokenize(prompt, { addBos: true }).length : prompt.length;
     },
-    reply(messages, options) {
-      const { prompt, stop } = renderer.render(messages);
-      const own = options.stop === undefined ? [] : typeof options.stop === "string" ? [options.stop] : options.stop;
-      return context.stream(prompt, { ...options, stop: [...stop, ...own] });
-    },
+    reply: (messages, options) => context.chat(messages, { ...options, renderer }),
   };
 }
