@@ -42,13 +42,19 @@ const psSchema = z.object({
   ),
 });
 
-const healthSchema = z.object({
-  status: z.string(),
-  model: z.string().optional(),
+const healthFigures = {
   parallel: z.number().optional(),
   contextSize: z.number().optional(),
   busySequences: z.number().optional(),
   queuedGenerations: z.number().optional(),
+};
+
+/** A server of one model has its figures at the top level; one of several lists them per model too. */
+const healthSchema = z.object({
+  status: z.string(),
+  model: z.string().optional(),
+  ...healthFigures,
+  models: z.array(z.object({ name: z.string(), ...healthFigures })).optional(),
 });
 
 const modelListSchema = z.object({ data: z.array(z.object({ id: z.string() })) });
@@ -80,15 +86,17 @@ export async function fetchServerStatus(url: string, apiKey: string | undefined)
   return { url, status, models: models.map((model) => withHealth(model, healthBody)) };
 }
 
-/** Adds `/health`'s figures to the model it is about (Ollama names carry a `:latest` tag that `/health` leaves out). */
+/** Adds `/health`'s figures for a model (Ollama names carry a `:latest` tag that `/health` leaves out). */
 function withHealth(model: RunningModel, health: z.infer<typeof healthSchema> | undefined): RunningModel {
-  if (health?.model === undefined || (model.name !== health.model && model.name !== `${health.model}:latest`)) return model;
+  const names = (name: string | undefined) => name !== undefined && (model.name === name || model.name === `${name}:latest`);
+  const figures = health?.models?.find((entry) => names(entry.name)) ?? (names(health?.model) ? health : undefined);
+  if (figures === undefined) return model;
   return {
     ...model,
-    contextSize: model.contextSize ?? health.contextSize,
-    parallel: health.parallel,
-    busySequences: health.busySequences,
-    queuedGenerations: health.queuedGenerations,
+    contextSize: model.contextSize ?? figures.contextSize,
+    parallel: figures.parallel,
+    busySequences: figures.busySequences,
+    queuedGenerations: figures.queuedGenerations,
   };
 }
 

@@ -8,6 +8,9 @@
  *   <!-- expect: /re/flags --> what the block prints on stdout must match
  *   <!-- run: server -->      the block is a server: it starts in the background, must print
  *                             its URL, and runs until the file's last block has run
+ *   <!-- run: after the previous block -->
+ *                             the block goes on from the one before it (a tour in pieces):
+ *                             it runs after that block's code, in a scope of its own
  *
  * What the blocks say and what runs differ only by these substitutions:
  * - `from "mullama"` imports the sources (src/index.ts) in ts blocks, the build
@@ -42,6 +45,8 @@ interface CodeBlock {
   skip: string | undefined;
   expect: RegExp | undefined;
   server: boolean;
+  /** The block this one goes on from, when it is marked so. */
+  continues: CodeBlock | undefined;
 }
 
 const languages: Record<string, Language> = { ts: "ts", typescript: "ts", js: "js", javascript: "js", sh: "sh", bash: "sh", shell: "sh" };
@@ -73,7 +78,10 @@ function codeBlocks(file: string, markdown: string): CodeBlock[] {
       skip: comment("not run"),
       expect: pattern === null || pattern === undefined ? undefined : new RegExp(pattern[1]!, pattern[2]),
       server: comment("run") === "server",
+      continues: comment("run") === "after the previous block" ? blocks.at(-1) : undefined,
     });
+    const block = blocks.at(-1)!;
+    if (comment("run") === "after the previous block" && block.continues?.language !== block.language) throw new Error(`${file}:${block.line}: "after the previous block" needs a previous ${block.language} block`);
   }
   return blocks;
 }
@@ -133,9 +141,15 @@ function assertBuildIsFresh(): void {
   assert.ok(built.mtimeMs >= newest, "dist/ is older than src/: run npm run build first");
 }
 
+/** The block's code, after the code of the blocks it goes on from. */
+function fullCode(block: CodeBlock): string {
+  // In a scope of its own: a piece may name what an earlier piece named.
+  return block.continues === undefined ? block.code : `${fullCode(block.continues)}\n{\n${block.code}\n}`;
+}
+
 function substitute(block: CodeBlock, backgroundUrl: string | undefined): string {
   const mullama = block.language === "js" ? pathToFileURL(join(root, "dist/index.js")).href : join(root, "src/index.ts");
-  let code = block.code
+  let code = fullCode(block)
     .replace(/from "mullama"/g, `from "${mullama}"`)
     .replace(/(?<![\w/.-])(?:\.\/)?model\.gguf(?![\w-])/g, defaultModelPath)
     .replace(/http:\/\/127\.0\.0\.1:8080/g, demoServer.url);

@@ -2,9 +2,12 @@
 import assert from "node:assert/strict";
 import { createServer as createHttpServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { basename } from "node:path";
 import { after, before, test } from "node:test";
 import { defaultServerAddress } from "../../src/cli/commands/ps.ts";
+import { defaultModelPath } from "../../src/model/defaultModel.ts";
 import { serverDefaults } from "../../src/server/serverOptions.ts";
+import { makeScriptedModel } from "../fixtures/scriptedModel.ts";
 import { runMullama } from "../helpers/cliProcess.ts";
 import { startTestServer, type TestServer } from "./helpers.ts";
 
@@ -25,7 +28,8 @@ test("ps lists the served model with its context, parallel requests and load; --
   assert.equal(table.code, 0, table.stderr);
   const [header, row, ...rest] = table.stdout.trimEnd().split("\n");
   assert.match(header!, /^NAME\s+SIZE\s+CONTEXT\s+PARALLEL\s+BUSY\s+QUEUED\s+UNTIL$/);
-  assert.match(row!, /^kjv-tiny-q8_0:latest\s+2\.1 MB\s+128\s+2\s+0\s+0\s+forever$/);
+  // SIZE is what the server estimates the loaded model takes: weights and context.
+  assert.match(row!, /^kjv-tiny-q8_0:latest\s+\d+\.\d MB\s+128\s+2\s+0\s+0\s+forever$/);
   assert.deepEqual(rest, []);
   const json = await runMullama(["ps", "--port", portOf(harness.url), "--json"], { env: { MULLAMA_API_KEY: "sesame" } });
   assert.equal(json.code, 0, json.stderr);
@@ -33,9 +37,11 @@ test("ps lists the served model with its context, parallel requests and load; --
   assert.equal(status.url, harness.url);
   assert.equal(status.status, "ok");
   assert.equal(status.models.length, 1);
+  const [model] = status.models;
+  assert.ok((model!.sizeBytes as number) >= 2_120_704, "at least the file");
   assert.deepEqual(
-    { ...status.models[0], expiresAt: undefined },
-    { name: "kjv-tiny-q8_0:latest", sizeBytes: 2_120_704, parameters: "2.0M", quantization: "Q8_0", contextSize: 128, parallel: 2, busySequences: 0, queuedGenerations: 0, expiresAt: undefined },
+    { ...model, expiresAt: undefined, sizeBytes: undefined },
+    { name: "kjv-tiny-q8_0:latest", sizeBytes: undefined, parameters: "2.0M", quantization: "Q8_0", contextSize: 128, parallel: 2, busySequences: 0, queuedGenerations: 0, expiresAt: undefined },
   );
 });
 
@@ -74,4 +80,30 @@ test("no server: one line that says how to start one, exit 1", async () => {
   const { code, stderr } = await runMullama(["ps", "--port", String(port)]);
   assert.equal(code, 1);
   assert.equal(stderr, `mullama: no server answers at http://127.0.0.1:${port} (start one with "mullama serve", or point --host and --port at it)\n`);
+});
+
+test("a server of several models: ps lists those loaded, each with its own figures", async () => {
+  const scripted = await makeScriptedModel({ pieces: ["Hi"], fileName: "ps-second" });
+  const several = await startTestServer({ models: [defaultModelPath, scripted], parallel: 1, contextSize: 64 });
+  try {
+    const before = await runMullama(["ps", "--port", portOf(several.url)]);
+    assert.equal(before.code, 0, before.stderr);
+    assert.equal(before.stderr, `the server at ${several.url} has no model loaded (status: ok)\n`);
+    const secondId = basename(scripted, ".gguf");
+    for (const model of ["kjv-tiny-q8_0", secondId]) {
+      const response = await fetch(`${several.url}/v1/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model, prompt: "Hi", max_tokens: 1 }) });
+      assert.equal(response.status, 200, await response.text());
+    }
+    const after = await runMullama(["ps", "--port", portOf(several.url), "--json"]);
+    const status = JSON.parse(after.stdout) as { models: { name: string; contextSize: number; parallel: number; busySequences: number }[] };
+    assert.deepEqual(
+      status.models.map(({ name, contextSize, parallel, busySequences }) => ({ name, contextSize, parallel, busySequences })).sort((a, b) => a.name.localeCompare(b.name)),
+      [
+        { name: "kjv-tiny-q8_0:latest", contextSize: 64, parallel: 1, busySequences: 0 },
+        { name: `${secondId}:latest`, contextSize: 64, parallel: 1, busySequences: 0 },
+      ],
+    );
+  } finally {
+    await several.server.close();
+  }
 });

@@ -13,8 +13,9 @@ export const defaultServerAddress = { host: "127.0.0.1", port: 8080 } as const;
 export const psCommand = defineCommand({
   name: "ps",
   arguments: "",
-  description: `Shows the models a running server has loaded: name, size, context per request,
-parallel requests, how many are generating and waiting now, and until when it keeps each.
+  description: `Shows the models a running server has loaded: name, memory taken, context per
+request, parallel requests, how many are generating and waiting now, and until when it
+keeps each loaded.
 Asks GET /api/ps and /health (mullama, Ollama), else /v1/models (llama.cpp's server and
 other OpenAI-compatible servers).`,
   options: {
