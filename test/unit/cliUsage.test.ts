@@ -66,7 +66,8 @@ test("failures: usage errors exit 2 with a pointer to the help, others 1; bugs s
   })();
   assert.deepEqual(describeFailure(badFlag, "run"), { line: 'Invalid --max-tokens: expected an integer of at least 1, got "-5"; see mullama run --help', code: 2 });
   assert.equal(describeFailure(new InvalidArgumentError("options.temperature", "bad")).code, 1, "a library argument is not a flag");
-  assert.deepEqual(describeFailure(new ContextOverflowError(300, 200, 256)), { line: "The prompt (300 tokens) plus maxTokens (200) exceeds the context size (256 tokens)", code: 1 });
+  const overflow = new ContextOverflowError(300, 200, 256);
+  assert.deepEqual(describeFailure(overflow), { line: overflow.message, code: 1 });
   const system = Object.assign(new Error("ENOENT: no such file or directory, open 'chat.json'"), { code: "ENOENT", syscall: "open" });
   assert.deepEqual(describeFailure(system), { line: "ENOENT: no such file or directory, open 'chat.json'", code: 1 });
   assert.match(describeFailure(new TypeError("x is undefined")).line, /^unexpected error: x is undefined \(this is a bug; MULLAMA_DEBUG=1/);
