@@ -17,7 +17,18 @@ export type MullamaErrorCode =
   | "CHANNEL_CLOSED"
   | "PULL_FAILED"
   | "ABORTED"
+  | RemoteErrorCode
   | ServerErrorCode;
+
+/** Codes of the errors a remote engine's answers become (see {@link RemoteEngineError}). */
+export type RemoteErrorCode =
+  | "REMOTE_UNAUTHORIZED"
+  | "REMOTE_MODEL_NOT_FOUND"
+  | "REMOTE_BUSY"
+  | "REMOTE_REJECTED"
+  | "REMOTE_FAILED"
+  | "REMOTE_UNREACHABLE"
+  | "REMOTE_PROTOCOL_ERROR";
 
 /** Codes of the errors the HTTP server raises about a request (see {@link RequestError}). */
 export type ServerErrorCode =
@@ -216,6 +227,81 @@ export class ModelNotFoundError extends MullamaError {
 export class AbortedError extends MullamaError {
   constructor(what: string, options?: MullamaErrorOptions) {
     super("ABORTED", `${what} was aborted`, options);
+  }
+}
+
+/**
+ * A remote engine (an OpenAI-compatible server behind `Context.connect`) refused or failed
+ * a request. The subclass says which way; `status` is the HTTP status when there was one.
+ */
+export class RemoteEngineError extends MullamaError {
+  declare readonly code: RemoteErrorCode;
+  /** The HTTP status of the engine's answer; undefined when none came (a connection failure, a bad chunk). */
+  readonly status: number | undefined;
+  /** The URL that was requested. */
+  readonly url: string;
+
+  constructor(code: RemoteErrorCode, url: string, message: string, options?: MullamaErrorOptions & { status?: number }) {
+    super(code, message, options);
+    this.url = url;
+    this.status = options?.status;
+  }
+}
+
+/** The engine refused the API key (HTTP 401 or 403). */
+export class RemoteAuthenticationError extends RemoteEngineError {
+  constructor(url: string, status: number, message: string) {
+    super("REMOTE_UNAUTHORIZED", url, message, { status });
+  }
+}
+
+/** The engine does not serve the model that was asked for (HTTP 404, or missing from its `/models`). */
+export class RemoteModelNotFoundError extends RemoteEngineError {
+  /** The model name that was asked for. */
+  readonly model: string;
+
+  constructor(url: string, model: string, message: string, status?: number) {
+    super("REMOTE_MODEL_NOT_FOUND", url, message, status === undefined ? undefined : { status });
+    this.model = model;
+  }
+}
+
+/** The engine is full or rate-limiting (HTTP 429 or 503); retrying later may work. */
+export class RemoteBusyError extends RemoteEngineError {
+  /** How long the engine asked to wait (its `Retry-After`), in milliseconds; undefined when it did not say. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(url: string, status: number, message: string, retryAfterMs: number | undefined) {
+    super("REMOTE_BUSY", url, message, { status });
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** The engine rejected the request itself (another 4xx): retrying the same request will not help. */
+export class RemoteRequestError extends RemoteEngineError {
+  constructor(url: string, status: number, message: string) {
+    super("REMOTE_REJECTED", url, message, { status });
+  }
+}
+
+/** The engine failed (HTTP 5xx, or an error event in the middle of its stream). */
+export class RemoteServerError extends RemoteEngineError {
+  constructor(url: string, message: string, status?: number) {
+    super("REMOTE_FAILED", url, message, status === undefined ? undefined : { status });
+  }
+}
+
+/** The engine could not be reached, or the connection broke (refused, reset, timed out, closed mid-answer). */
+export class RemoteConnectionError extends RemoteEngineError {
+  constructor(url: string, message: string, options?: MullamaErrorOptions) {
+    super("REMOTE_UNREACHABLE", url, message, options);
+  }
+}
+
+/** The engine sent something that is not its protocol (a chunk that is not JSON, a stream of the wrong shape). */
+export class RemoteProtocolError extends RemoteEngineError {
+  constructor(url: string, message: string, options?: MullamaErrorOptions) {
+    super("REMOTE_PROTOCOL_ERROR", url, message, options);
   }
 }
 

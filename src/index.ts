@@ -10,7 +10,12 @@ export type { PullProgress } from "./pull/pullProgress.js";
 export { EmbeddingContext } from "./embedding/EmbeddingContext.js";
 export type { EmbeddingContextParams, EmbeddingInput, EmbedOptions } from "./embedding/EmbeddingContext.js";
 export { Context } from "./context/Context.js";
-export type { ContextParams, GenerateOptions, TokenCallback } from "./context/Context.js";
+export type { ContextParams, GenerateOptions } from "./context/Context.js";
+export type { TokenCallback } from "./context/tokenCallback.js";
+export { RemoteContext } from "./remote/RemoteContext.js";
+export type { ConnectOptions } from "./remote/RemoteContext.js";
+export type { RetryOptions } from "./remote/retryPolicy.js";
+export type { RemoteChatMessage } from "./remote/remoteRequest.js";
 export type { GenerationOptions } from "./generation/options.js";
 export { generationDefaults } from "./generation/options.js";
 export type { GenerationResult, GenerationTimings, StopReason, TokenEvent, ToolCall } from "./generation/events.js";
@@ -55,7 +60,15 @@ export {
   AbortedError,
   ModelNotFoundError,
   RequestError,
+  RemoteEngineError,
+  RemoteAuthenticationError,
+  RemoteModelNotFoundError,
+  RemoteBusyError,
+  RemoteRequestError,
+  RemoteServerError,
+  RemoteConnectionError,
+  RemoteProtocolError,
 } from "./errors.js";
-export type { MullamaErrorCode, ServerErrorCode, PullFailure } from "./errors.js";
+export type { MullamaErrorCode, ServerErrorCode, RemoteErrorCode, PullFailure } from "./errors.js";
 export { toErrorInfo } from "./errorPolicy.js";
 export type { ErrorInfo } from "./errorPolicy.js";

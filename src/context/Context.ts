@@ -5,12 +5,12 @@
  */
 import type { LlamaContext, LlamaModel } from "node-llama-cpp";
 import { z } from "zod";
-import { ContextError, ContextOverflowError, DisposedError, GenerationError, InvalidArgumentError, SequenceUnavailableError, TokenizationError, errorMessage } from "../errors.js";
+import { ContextError, ContextOverflowError, DisposedError, InvalidArgumentError, SequenceUnavailableError, TokenizationError, errorMessage } from "../errors.js";
 import { installAdaptiveThreads } from "../engine/threadPolicy.js";
 import { defaultThreadSetting, engineThreadOptions, type ThreadSetting } from "../engine/threads.js";
 import { runGeneration, type GenerationRequest } from "../generation/generate.js";
 import { GenerationTally } from "../generation/tally.js";
-import type { GenerationResult, TokenEvent } from "../generation/events.js";
+import type { GenerationResult } from "../generation/events.js";
 import { resolveGenerationOptions, type GenerationOptions, type ResolvedGenerationOptions } from "../generation/options.js";
 import { resolveChat, type ChatMessage, type ChatOptions } from "../chat/chatOptions.js";
 import { defaultRenderer, planChatTurn } from "../chat/chatTurn.js";
@@ -18,9 +18,10 @@ import type { OutputShaper } from "../generation/outputShaper.js";
 import { compileGrammar, type CompiledGrammar } from "../engine/grammar.js";
 import { engineModelOf, Model } from "../model/Model.js";
 import { TokenStream } from "../streaming/TokenStream.js";
+import { RemoteContext, type ConnectOptions } from "../remote/RemoteContext.js";
 import { nonNegativeInteger, parseArgument, positiveInteger } from "../validation.js";
-import { AbortWait } from "./abortWait.js";
 import { SequencePool } from "./sequencePool.js";
+import { streamToCallback, type TokenCallback } from "./tokenCallback.js";
 
 /** Options of {@link Context.create}. */
 export interface ContextParams {
@@ -49,12 +50,6 @@ export interface ContextParams {
 
 /** Options of {@link Context.generate}: generation options plus a token callback. */
 export type GenerateOptions = GenerationOptions;
-
-/**
- * Called with each piece of text. Return `false` (or a promise of false) to stop;
- * anything else continues. An exception rejects the generation with it as `cause`.
- */
-export type TokenCallback = (text: string, event: TokenEvent) => boolean | void | Promise<boolean | void>;
 
 /** Largest default context, in tokens. */
 export const maxDefaultContextSize = 4096;
@@ -136,6 +131,16 @@ export class Context {
     } catch (error) {
       throw new ContextError(`Cannot create a context of ${contextSize} tokens x ${sequences} sequences: ${errorMessage(error)}`, { cause: error });
     }
+  }
+
+  /**
+   * Connects to a remote engine instead of a local model: `baseUrl` is any OpenAI-compatible
+   * server's base URL (vLLM, llama.cpp's server, Ollama's `/v1`, another mullama), for
+   * example `http://127.0.0.1:8000/v1`. Resolves, once the engine has answered its model
+   * list, to a context with the same streaming API (see docs/REMOTE.md).
+   */
+  static connect(baseUrl: string, options: ConnectOptions = {}): Promise<RemoteContext> {
+    return RemoteContext.connect(baseUrl, options);
   }
 
   get disposed(): boolean {
@@ -232,26 +237,9 @@ export class Context {
       throw new InvalidArgumentError("options.maxTokens", "pass maxTokens as the second argument of generateStreaming");
     }
     const stream = this.stream(prompt, { ...options, maxTokens });
-    // An abort or dispose must end the generation even while a callback's promise is
-    // pending: the wait is raced against them, and a promise that settles late is ignored.
+    // An abort or dispose must end the generation even while a callback's promise is pending.
     const stopSignal = options?.signal === undefined ? this.#disposeController.signal : AbortSignal.any([options.signal, this.#disposeController.signal]);
-    const stopped = new AbortWait(stopSignal);
-    try {
-      for await (const event of stream) {
-        let verdict: boolean | void;
-        try {
-          const returned = onToken(event.text, event);
-          // Await only what needs awaiting: a microtask per token is measurable on small models.
-          verdict = returned instanceof Promise ? await stopped.race(returned) : returned;
-        } catch (error) {
-          throw new GenerationError(`The token callback threw: ${errorMessage(error)}`, { cause: error });
-        }
-        if (verdict === false || stopSignal.aborted) break;
-      }
-    } finally {
-      stopped.dispose();
-    }
-    return stream.result;
+    return streamToCallback(stream, onToken, stopSignal);
   }
 
   /** Stops every generation (they end with `stopReason: "abort"`), then frees the context. */
