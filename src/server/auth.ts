@@ -41,6 +41,15 @@ export class ApiKeyCheck {
   }
 }
 
+/**
+ * A digest of the key a request presents (empty when none), to bind something the request
+ * starts (a resumable stream) to whoever holds that key, without keeping the key itself.
+ */
+export function presentedKeyDigest(headers: IncomingHttpHeaders): string {
+  const key = presentedKey(headers);
+  return key === undefined ? "" : digest(key).toString("hex");
+}
+
 function presentedKey(headers: IncomingHttpHeaders): string | undefined {
   const authorization = headers.authorization;
   if (typeof authorization === "string") {

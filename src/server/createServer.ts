@@ -175,6 +175,7 @@ export class MullamaServer {
     // Loads in progress end first (aborted, or done); running generations get the grace period.
     await runtime.registry?.drain(this.#settings.gracePeriodMs, cancelledByShutdown());
     await this.#loading?.catch(() => {});
+    runtime.resumableStreams.cancelAll();
     await this.#webSockets.closeAll(connectionDrainMs);
     if (listening) {
       this.#app.server.closeIdleConnections();

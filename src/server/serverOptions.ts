@@ -63,6 +63,12 @@ export interface ServerOptions {
   bodyLimit?: number;
   /** Idle time before an SSE keep-alive comment, in milliseconds. Defaults to 15000. */
   keepAliveIntervalMs?: number;
+  /** How long a native SSE stream whose client disconnected keeps generating and buffering for a resume (`GET /generate/<id>`), in milliseconds; 0 cancels it at once. Defaults to 30000. */
+  resumeWindowMs?: number;
+  /** Most native SSE streams kept with no client attached; beyond that the one detached longest is cancelled. Defaults to 64. */
+  maxDetachedStreams?: number;
+  /** Most bytes of events each native SSE stream keeps for a resume. Defaults to 1 MiB. */
+  resumeBufferBytes?: number;
   /** On close, how long running generations may go on before they are cancelled, in milliseconds. Defaults to 10000. */
   gracePeriodMs?: number;
   /** A Jinja chat template to use instead of the model's own (or for a model without one). Defaults to the model's. */
@@ -101,6 +107,9 @@ export interface ResolvedServerOptions {
   corsOrigins: readonly string[];
   bodyLimit: number;
   keepAliveIntervalMs: number;
+  resumeWindowMs: number;
+  maxDetachedStreams: number;
+  resumeBufferBytes: number;
   gracePeriodMs: number;
   chatTemplate: string | undefined;
   ui: boolean;
@@ -114,6 +123,9 @@ export const serverDefaults = {
   queuePerSequence: 4,
   bodyLimit: 1024 * 1024,
   keepAliveIntervalMs: 15_000,
+  resumeWindowMs: 30_000,
+  maxDetachedStreams: 64,
+  resumeBufferBytes: 1024 * 1024,
   gracePeriodMs: 10_000,
   maxLoadedModels: 3,
 } as const;
@@ -140,6 +152,9 @@ const serverOptionsSchema = z.strictObject({
   corsOrigin: z.union([nonEmpty("an origin"), z.array(nonEmpty("an origin"))]).optional(),
   bodyLimit: positiveInteger().optional(),
   keepAliveIntervalMs: positiveInteger().optional(),
+  resumeWindowMs: nonNegativeInteger().optional(),
+  maxDetachedStreams: nonNegativeInteger().max(100_000, "must be at most 100000").optional(),
+  resumeBufferBytes: positiveInteger().optional(),
   gracePeriodMs: nonNegativeInteger().optional(),
   chatTemplate: nonEmpty("a chat template").optional(),
   ui: z.boolean({ error: "expected true or false" }).optional(),
@@ -188,6 +203,9 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     corsOrigins: corsOrigin === undefined ? [] : typeof corsOrigin === "string" ? [corsOrigin] : corsOrigin,
     bodyLimit: parsed.bodyLimit ?? serverDefaults.bodyLimit,
     keepAliveIntervalMs: parsed.keepAliveIntervalMs ?? serverDefaults.keepAliveIntervalMs,
+    resumeWindowMs: parsed.resumeWindowMs ?? serverDefaults.resumeWindowMs,
+    maxDetachedStreams: parsed.maxDetachedStreams ?? serverDefaults.maxDetachedStreams,
+    resumeBufferBytes: parsed.resumeBufferBytes ?? serverDefaults.resumeBufferBytes,
     gracePeriodMs: parsed.gracePeriodMs ?? serverDefaults.gracePeriodMs,
     chatTemplate: parsed.chatTemplate,
     ui: parsed.ui ?? true,

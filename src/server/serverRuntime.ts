@@ -10,6 +10,7 @@ import { unavailable } from "./httpErrors.js";
 import type { KeepAliveMs } from "./models/keepAlive.js";
 import type { LoadedModel } from "./models/loadedModel.js";
 import type { ModelRegistry } from "./models/modelRegistry.js";
+import { ResumableStreams } from "./resumableStreams.js";
 import type { ResolvedServerOptions } from "./serverOptions.js";
 import { ServerMetrics } from "./serverMetrics.js";
 
@@ -21,12 +22,15 @@ export type ServerPhase = "created" | "loading" | "ready" | "closing" | "closed"
 export class ServerRuntime {
   readonly settings: ResolvedServerOptions;
   readonly metrics: ServerMetrics;
+  /** Native SSE streams that can be resumed after a disconnect. */
+  readonly resumableStreams: ResumableStreams;
   phase: ServerPhase = "created";
   registry: ModelRegistry | undefined;
   webSocketConnections = 0;
 
   constructor(settings: ResolvedServerOptions) {
     this.settings = settings;
+    this.resumableStreams = new ResumableStreams({ windowMs: settings.resumeWindowMs, maxDetachedStreams: settings.maxDetachedStreams, maxBufferBytes: settings.resumeBufferBytes });
     const loaded = () => this.registry?.loaded ?? [];
     this.metrics = new ServerMetrics({
       busySequences: () => loaded().reduce((sum, model) => sum + model.context.busySequences, 0),

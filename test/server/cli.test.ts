@@ -33,7 +33,7 @@ test("serve --help prints the flags and exits 0", async () => {
   child.stdout.removeAllListeners("data").setEncoding("utf8").on("data", (text: string) => (stdout += text));
   const [code] = await once(child, "exit");
   assert.equal(code, 0);
-  for (const flag of ["--model", "--host", "--port", "--parallel", "--context-size", "--api-key", "--cors-origin", "--max-queue", "--grace-period", "--no-ui"]) assert.ok(stdout.includes(flag), flag);
+  for (const flag of ["--model", "--host", "--port", "--parallel", "--context-size", "--api-key", "--cors-origin", "--max-queue", "--grace-period", "--resume-window", "--no-ui"]) assert.ok(stdout.includes(flag), flag);
 });
 
 test("serve with a bad flag value exits with an error, naming the flag", async () => {

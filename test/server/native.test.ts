@@ -29,12 +29,16 @@ describe("POST /generate", () => {
     const { response, events } = await sseEvents({ prompt: "And God said", options: { temperature: 0, maxTokens: 15 } });
     assert.equal(response.status, 200);
     assert.equal(response.headers.get("x-accel-buffering"), "no");
+    const [start, ...numbered] = events;
+    assert.equal(start!.event, "start");
+    assert.equal(start!.id, undefined, "the start event is not numbered: a resume does not repeat it");
+    assert.equal(response.headers.get("location"), `/generate/${JSON.parse(start!.data!).id}`);
     const tokens = events.filter((event) => event.event === "token");
     const done = events.at(-1)!;
     assert.equal(done.event, "done");
     assert.deepEqual(
-      events.map((event) => event.id),
-      events.map((_event, index) => String(index)),
+      numbered.map((event) => event.id),
+      numbered.map((_event, index) => String(index)),
     );
     assert.equal(tokens.map((event) => JSON.parse(event.data!).text).join(""), expected.text);
     const summary = JSON.parse(done.data!);

@@ -48,11 +48,17 @@ serves that model, loaded at start; -m may repeat.`,
       value: "<s>",
       help: `on SIGINT/SIGTERM, seconds running requests get to finish\nbefore they are cancelled (default: ${serverDefaults.gracePeriodMs / 1000})`,
     },
+    "resume-window": {
+      type: "string",
+      value: "<s>",
+      help: `seconds a native SSE stream whose client dropped keeps going,\nresumable at GET /generate/<id>; 0 cancels at once (default: ${serverDefaults.resumeWindowMs / 1000})`,
+    },
     "no-ui": { type: "boolean", help: "do not serve the chat page at /" },
     quiet: { type: "boolean", short: "q", help: "do not log requests (errors and generations) to stdout" },
   },
   async run(values) {
     const gracePeriodSeconds = integerFlag("grace-period", values["grace-period"], { min: 0, max: 3600 });
+    const resumeWindowSeconds = integerFlag("resume-window", values["resume-window"], { min: 0, max: 3600 });
     const apiKey = values["api-key"] ?? (process.env.MULLAMA_API_KEY || undefined);
     const host = values.host ?? serverDefaults.host;
     const port = integerFlag("port", values.port, { min: 0, max: 65_535 }) ?? serverDefaults.port;
@@ -87,6 +93,7 @@ serves that model, loaded at start; -m may repeat.`,
         corsOrigin: values["cors-origin"],
         bodyLimit: integerFlag("body-limit", values["body-limit"], { max: 1024 * 1024 * 1024 }),
         gracePeriodMs: gracePeriodSeconds === undefined ? undefined : gracePeriodSeconds * 1000,
+        resumeWindowMs: resumeWindowSeconds === undefined ? undefined : resumeWindowSeconds * 1000,
       }),
       ui: values["no-ui"] !== true,
       gpu: values.gpu ? "auto" : false,
