@@ -13,6 +13,9 @@
 import type { StreamSink } from "../streaming/transport.js";
 import type { StreamingResponse } from "./streamingResponse.js";
 
+/** What a stream needs of the response it writes to (a StreamingResponse is one). */
+export type AttachedResponse = Pick<StreamingResponse, "write" | "end" | "onGone">;
+
 /** One chunk of the stream: an event with its id, or a chunk without one (the opening, a keep-alive) that is never buffered. */
 export interface ResumableChunk {
   eventId?: number;
@@ -37,7 +40,7 @@ export class ResumableStream implements StreamSink<ResumableChunk> {
   readonly #settings: ResumableStreamSettings;
   readonly #events: { id: number; text: string }[] = [];
   #bufferedBytes = 0;
-  #response: StreamingResponse | undefined;
+  #response: AttachedResponse | undefined;
   #ended = false;
   #cancel: ((reason: unknown) => void) | undefined;
   #resumeWaiters: (() => void)[] = [];
@@ -62,7 +65,7 @@ export class ResumableStream implements StreamSink<ResumableChunk> {
    * Sends the events after `afterEventId` (all of them when undefined) to `response`, then
    * the live ones. A response already attached is ended: the newest client wins.
    */
-  attach(response: StreamingResponse, afterEventId: number | undefined): void {
+  attach(response: AttachedResponse, afterEventId: number | undefined): void {
     const previous = this.#response;
     this.#response = response;
     this.idleSince = undefined;
@@ -117,7 +120,7 @@ export class ResumableStream implements StreamSink<ResumableChunk> {
     this.#detach(response);
   }
 
-  #detach(response: StreamingResponse): void {
+  #detach(response: AttachedResponse): void {
     if (this.#response !== response) return;
     this.#response = undefined;
     this.idleSince = performance.now();
