@@ -6,10 +6,10 @@
  */
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { Context, defaultModelPath, type RemoteContext } from "../../src/index.ts";
 import { loadDemo } from "../helpers/demoModel.ts";
+import { unusedPort } from "../helpers/ports.ts";
 import { waitFor } from "../server/helpers.ts";
 
 const binary = process.env.LLAMA_SERVER;
@@ -20,7 +20,7 @@ describe("Context.connect to llama.cpp's llama-server", { skip: binary === undef
   let base: string;
   let remote: RemoteContext;
   before(async () => {
-    const port = await freePort();
+    const port = await unusedPort();
     child = spawn(binary!, ["-m", defaultModelPath, "--host", "127.0.0.1", "--port", String(port), "-t", "1", "-c", "1024", "-np", "1"], { stdio: "ignore" });
     base = `http://127.0.0.1:${port}`;
     await waitFor(async () => (await fetch(`${base}/health`).catch(() => undefined))?.status === 200, 30_000, "llama-server to load the model");
@@ -50,11 +50,3 @@ describe("Context.connect to llama.cpp's llama-server", { skip: binary === undef
     await waitFor(idle, 5_000, "llama-server's slot to be free");
   });
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}

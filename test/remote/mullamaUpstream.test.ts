@@ -5,7 +5,6 @@
  * once; the engine's refusals arrive as typed errors.
  */
 import assert from "node:assert/strict";
-import { createServer as createNetServer } from "node:net";
 import { after, before, describe, test } from "node:test";
 import {
   Context,
@@ -16,6 +15,7 @@ import {
   type RemoteContext,
   type StreamPart,
 } from "../../src/index.ts";
+import { unusedPort } from "../helpers/ports.ts";
 import { startTestServer, waitFor, type TestServer } from "../server/helpers.ts";
 
 const greedy = { temperature: 0 } as const;
@@ -138,16 +138,7 @@ describe("Context.connect: refusals become typed errors", () => {
   });
 
   test("a refused connection is a RemoteConnectionError", async () => {
-    const port = await closedPort();
+    const port = await unusedPort();
     await assert.rejects(Context.connect(`http://127.0.0.1:${port}/v1`, { model: "any" }), (error: unknown) => error instanceof RemoteConnectionError && error.code === "REMOTE_UNREACHABLE" && /ECONNREFUSED/.test(error.message));
   });
 });
-
-/** A port that was free a moment ago, so nothing listens on it. */
-async function closedPort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}

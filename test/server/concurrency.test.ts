@@ -16,7 +16,9 @@ const prompts = ["And God said", "In the beginning", "The LORD is my shepherd", 
 describe("a server with 4 parallel sequences", () => {
   let harness: TestServer;
   before(async () => {
-    harness = await startTestServer({ parallel: 4, contextSize: 1024 });
+    // A resume window of 0: a native SSE stream whose client leaves is cancelled at once, as
+    // on the other protocols (with a window it goes on for a resume: test/server/resumable.test.ts).
+    harness = await startTestServer({ parallel: 4, contextSize: 1024, resumeWindowMs: 0 });
   });
   after(() => harness.server.close());
 
@@ -106,6 +108,7 @@ describe("a server with 1 sequence and a queue of 1", () => {
 
     // The queued stream is idle: keep-alive comments arrive before any token.
     const events = readServerSentEvents(first.body!);
+    assert.equal((await events.next()).value!.event, "start", "the stream's id comes first");
     const opening = (await events.next()).value!;
     assert.equal(opening.comment, "keep-alive");
 
