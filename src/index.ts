@@ -15,7 +15,6 @@ export type { TokenCallback } from "./context/tokenCallback.js";
 export { RemoteContext } from "./remote/RemoteContext.js";
 export type { ConnectOptions } from "./remote/RemoteContext.js";
 export type { RetryOptions } from "./remote/retryPolicy.js";
-export type { RemoteChatMessage } from "./remote/remoteRequest.js";
 export type { GenerationOptions } from "./generation/options.js";
 export { generationDefaults } from "./generation/options.js";
 export type { GenerationResult, GenerationTimings, StopReason, TokenEvent, ToolCall } from "./generation/events.js";

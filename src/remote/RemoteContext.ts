@@ -13,11 +13,12 @@ import type { GenerationResult } from "../generation/events.js";
 import { resolveGenerationOptions, type GenerationOptions } from "../generation/options.js";
 import type { TextPart } from "../generation/parts.js";
 import { GenerationTally, type GenerationEnd } from "../generation/tally.js";
+import { resolveChat, type ChatMessage, type ChatOptions } from "../chat/chatOptions.js";
 import { streamToCallback, type TokenCallback } from "../context/tokenCallback.js";
 import { TokenStream } from "../streaming/TokenStream.js";
 import { parseArgument, positiveInteger } from "../validation.js";
 import { OpenAiEndpoint } from "./openaiClient.js";
-import { parseChatMessages, requestBody, type RemoteChatMessage } from "./remoteRequest.js";
+import { openAiMessages, requestBody } from "./remoteRequest.js";
 import { RetryPolicy, sleep, type RetryOptions } from "./retryPolicy.js";
 import { upstreamParts, type AnswerKind, type ReportedUsage, type UpstreamReading } from "./upstreamParts.js";
 
@@ -96,9 +97,17 @@ export class RemoteContext {
     return this.#open("completion", { prompt }, options);
   }
 
-  /** Streams the assistant's answer to `messages` from `/chat/completions`; the engine applies its chat template. */
-  chat(messages: readonly RemoteChatMessage[], options: GenerationOptions = {}): TokenStream {
-    return this.#open("chat", { messages: parseChatMessages(messages) }, options);
+  /**
+   * Streams the assistant's answer to `messages` (the same messages as a local
+   * `context.chat`, tool calls and results included) from `/chat/completions`; the engine
+   * applies its chat template. Offering tools (`tools`, `toolChoice`) or a `renderer` is
+   * not supported over a remote engine yet: it throws InvalidArgumentError.
+   */
+  chat(messages: readonly ChatMessage[], options: ChatOptions = {}): TokenStream {
+    const chat = resolveChat(messages, options);
+    if (chat.tools.size > 0 || chat.toolChoice !== "auto") throw new InvalidArgumentError("options.tools", "offering tools to a remote engine is not supported yet");
+    if (chat.renderer !== undefined) throw new InvalidArgumentError("options.renderer", "a remote engine renders the chat with its own template");
+    return this.#open("chat", { messages: openAiMessages(chat.messages) }, chat.generation);
   }
 
   /** Generates and collects the whole text; resolves to the result. */
@@ -127,7 +136,7 @@ export class RemoteContext {
     await this.dispose();
   }
 
-  #open(kind: AnswerKind, input: { prompt: string | readonly number[] } | { messages: readonly RemoteChatMessage[] }, options: GenerationOptions): TokenStream {
+  #open(kind: AnswerKind, input: { prompt: string | readonly number[] } | { messages: Record<string, unknown>[] }, options: GenerationOptions): TokenStream {
     if (this.#disposed) throw new DisposedError("RemoteContext");
     const resolved = resolveGenerationOptions(options, undefined);
     const body = requestBody(this.model, input, options, resolved);

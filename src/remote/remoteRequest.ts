@@ -5,27 +5,27 @@
  * OpenAI itself refuses fields it does not know. `stream_options.include_usage` asks for
  * the token counts, which the result reports.
  */
-import { z } from "zod";
-import type { ResolvedGenerationOptions } from "../generation/options.js";
-import type { GenerationOptions } from "../generation/options.js";
-import { parseArgument } from "../validation.js";
+import type { ChatMessage } from "../chat/chatOptions.js";
+import type { GenerationOptions, ResolvedGenerationOptions } from "../generation/options.js";
 
-/** One message of {@link RemoteContext.chat}. */
-export interface RemoteChatMessage {
-  role: "system" | "user" | "assistant";
-  content: string;
-}
-
-const chatMessagesSchema = z
-  .array(z.strictObject({ role: z.enum(["system", "user", "assistant"]), content: z.string() }), { error: "expected an array of {role, content} messages" })
-  .min(1, "give at least one message");
-
-export function parseChatMessages(messages: unknown): RemoteChatMessage[] {
-  return parseArgument(chatMessagesSchema, messages, "messages");
+/**
+ * `context.chat`'s messages in OpenAI's words: an assistant's tool calls become
+ * `tool_calls` (arguments as a JSON string), a tool result a `tool` message with its
+ * `tool_call_id`.
+ */
+export function openAiMessages(messages: readonly ChatMessage[]): Record<string, unknown>[] {
+  return messages.map((message) => {
+    if (message.role === "tool") return { role: "tool", tool_call_id: message.toolCallId, content: message.content };
+    if (message.role === "assistant" && message.toolCalls !== undefined && message.toolCalls.length > 0) {
+      const tool_calls = message.toolCalls.map((call) => ({ id: call.id, type: "function", function: { name: call.name, arguments: JSON.stringify(call.arguments ?? {}) } }));
+      return { role: "assistant", content: message.content, tool_calls };
+    }
+    return { role: message.role, content: message.content };
+  });
 }
 
 /** The body of a streamed `/completions` or `/chat/completions` request. */
-export function requestBody(model: string, input: { prompt: string | readonly number[] } | { messages: readonly RemoteChatMessage[] }, options: GenerationOptions, resolved: ResolvedGenerationOptions): Record<string, unknown> {
+export function requestBody(model: string, input: { prompt: string | readonly number[] } | { messages: Record<string, unknown>[] }, options: GenerationOptions, resolved: ResolvedGenerationOptions): Record<string, unknown> {
   return {
     model,
     ...input,

@@ -60,6 +60,23 @@ describe("recorded engine streams", () => {
     assert.deepEqual(replay!.requests[0]!.body.messages, [{ role: "user", content: "Begin." }]);
   });
 
+  test("chat takes context.chat's messages: tool calls and results go out in OpenAI's words; offering tools is refused", async () => {
+    const remote = await connect([{ transcript: transcript("vllm-chat.sse") }]);
+    const messages = [
+      { role: "user" as const, content: "Weather in Paris?" },
+      { role: "assistant" as const, content: "", toolCalls: [{ id: "call_1", name: "weather", arguments: { city: "Paris" } }] },
+      { role: "tool" as const, toolCallId: "call_1", content: "sunny" },
+    ];
+    await remote.chat(messages).text();
+    assert.deepEqual(replay!.requests[0]!.body.messages, [
+      { role: "user", content: "Weather in Paris?" },
+      { role: "assistant", content: "", tool_calls: [{ id: "call_1", type: "function", function: { name: "weather", arguments: '{"city":"Paris"}' } }] },
+      { role: "tool", tool_call_id: "call_1", content: "sunny" },
+    ]);
+    assert.throws(() => remote.chat(messages, { tools: { weather: {} } }), /not supported yet/);
+    assert.throws(() => remote.chat([{ role: "tool", toolCallId: "nowhere", content: "x" }]), /messages/);
+  });
+
   test("Ollama chat ignores stop: mullama stops anyway, never emits it, and hangs up", async () => {
     const remote = await connect([{ transcript: transcript("ollama-chat.sse") }]);
     const stream = remote.chat([{ role: "user", content: "Genesis 1:3" }], { stop: ["light"] });
