@@ -152,7 +152,7 @@ const serverOptionsSchema = z.strictObject({
   corsOrigin: z.union([nonEmpty("an origin"), z.array(nonEmpty("an origin"))]).optional(),
   bodyLimit: positiveInteger().optional(),
   keepAliveIntervalMs: positiveInteger().optional(),
-  resumeWindowMs: nonNegativeInteger().optional(),
+  resumeWindowMs: nonNegativeInteger().max(3_600_000, "must be at most 3600000 (an hour)").optional(),
   maxDetachedStreams: nonNegativeInteger().max(100_000, "must be at most 100000").optional(),
   resumeBufferBytes: positiveInteger().optional(),
   gracePeriodMs: nonNegativeInteger().optional(),
