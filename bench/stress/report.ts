@@ -1,0 +1,96 @@
+/**
+ * The "Load and faults" section of docs/RELIABILITY.md, written between its own markers
+ * so that other sections of the file (written by other tools) stay as they are.
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { describeMachine } from "../machine.ts";
+import { megabytes, table } from "../markdown.ts";
+import { problemsOf, type StressFigures } from "./suite.ts";
+import { percentile, type PhaseTally } from "./tally.ts";
+
+export const sectionStart = "<!-- stress:start -->";
+export const sectionEnd = "<!-- stress:end -->";
+
+const phaseDescriptions: Record<string, string> = {
+  "sequential baseline": "each request alone, one after the other: the texts the others must match",
+  "concurrent clients": "every client at once, all protocols mixed; a 503 is retried after its Retry-After",
+  "hang-up storm": "clients cut at a random point: socket cut mid-headers, mid-body or mid-upgrade, non-streamed request aborted, long prompt aborted during prefill, stream aborted after 1-40 pieces (fetch abort, WebSocket close or cut); a fifth are well-behaved",
+  "slow and silent readers": "readers taking a chunk a second, and silent readers reading nothing until a wave of well-behaved clients is served, then half read the rest and half hang up",
+  soak: "client loops drawing the above at random (70% well-behaved) until the time is up",
+};
+
+export function stressSection(figures: StressFigures, command: string): string {
+  const { profile, resident } = figures;
+  const problems = problemsOf(figures);
+  const milliseconds = (value: number | undefined) => (value === undefined || Number.isNaN(value) ? "n/a" : `${value.toFixed(0)} ms`);
+  const row = (phase: PhaseTally) => [
+    phase.name,
+    phaseDescriptions[phase.name] ?? "",
+    String(phase.requests),
+    String(phase.completed),
+    `${phase.busy} (${phase.busyWithRetryAfter})`,
+    phase.compared === 0 ? "n/a" : `${phase.equal} / ${phase.compared}`,
+    `${phase.hangUpPoints["before headers"]} / ${phase.hangUpPoints["before the first token"]} / ${phase.hangUpPoints["mid-stream"]} / ${phase.hangUpPoints["after silence"]}`,
+    phase.firstPieceMs.length === 0 ? "n/a" : `${milliseconds(percentile(phase.firstPieceMs, 0.5))} / ${milliseconds(percentile(phase.firstPieceMs, 0.95))}`,
+    phase.idleMs === undefined ? "**never**" : milliseconds(phase.idleMs),
+    `${(phase.wallMs / 1000).toFixed(1)} s`,
+  ];
+  const hangs = figures.phases.reduce((sum, phase) => sum + phase.hangs, 0);
+  const serverErrors = Object.values(figures.serverErrors).reduce((sum, count) => sum + count, 0);
+  return [
+    sectionStart,
+    "## Load and faults",
+    "",
+    `Written by \`${command}\` on ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC in ${(figures.wallMs / 1000).toFixed(0)} s (seed ${profile.seed}).`,
+    "",
+    `Server: \`mullama serve --parallel ${profile.parallel} --max-queue ${profile.maxQueue} --context-size ${profile.contextSize}${profile.threads === undefined ? "" : ` --threads ${profile.threads}`}\` on the demo model, a process of its own on 127.0.0.1.`,
+    `Machine: ${describeMachine()}.`,
+    "",
+    "Clients: the `openai` package (chat and completions, streamed and not), the `ollama` package (generate and chat, streamed and not), `fetch` on the native SSE route, `ws` on `/ws`, raw sockets and `node:http` readers; every request greedy (temperature 0).",
+    `Long prompts (prefill hang-ups): ${figures.longPrompt.tokens} tokens, ${milliseconds(figures.longPrompt.prefillMs)} to the first token when served alone.`,
+    "",
+    table(
+      ["phase", "what", "requests", "completed", "503 (with Retry-After)", "texts equal to sequential", "hang-ups: before headers / before first token / mid-stream / after silence", "time to first token p50 / p95", "back to idle", "wall"],
+      figures.phases.map(row),
+    ),
+    "",
+    table(
+      ["server", ""],
+      [
+        ["resident memory", `${megabytes(resident.start)} ready, ${megabytes(resident.afterBaseline)} after the baseline, ${megabytes(resident.end)} at the end (most: ${megabytes(resident.max)})`],
+        ["5xx other than 503", String(serverErrors)],
+        [`hangs (no answer within ${profile.requestTimeoutMs / 1000} s)`, String(hangs)],
+        ["error log lines", String(figures.errorLogLines.length)],
+        ["process deaths", figures.diedDuring === undefined ? "0" : `1 (during the ${figures.diedDuring})`],
+        ["SIGTERM at the end", figures.exitCode === null ? "killed" : `exit ${figures.exitCode}`],
+      ],
+    ),
+    "",
+    problems.length === 0 ? "**Held**: no failure, hang, 5xx, different text, unclean 503 or death." : `**${problems.length} problems:**\n\n${problems.map((problem) => `- ${problem}`).join("\n")}`,
+    "",
+    "How to read it: requests count every attempt (a 503 and its retry are two). A 503 is clean when it comes in the protocol's error shape with a `Retry-After` of whole seconds (a WebSocket has no headers: its refusal is an `error` message with code `SERVER_BUSY`, and the client waits a second). Time to first token is measured by the client, from sending its request to the first piece of text, queueing included, per attempt, on streamed answers only. Back to idle: from the last client's end to `/metrics` showing no busy sequence, no queued generation and no open WebSocket. A hang-up's point is what the client saw: no headers yet, headers but no token, or tokens.",
+    "",
+    silentReaders(figures),
+    sectionEnd,
+  ].join("\n");
+}
+
+function silentReaders(figures: StressFigures): string {
+  const readers = figures.phases.find((phase) => phase.busyAtSilenceEnd !== undefined);
+  if (readers === undefined) return "";
+  const largest = megabytes(readers.silentReaderBytes);
+  const seen =
+    readers.busyAtSilenceEnd === 0
+      ? `no sequence was busy: their generations had run to the end, and their answers (up to ${largest}) waited in the kernel's socket buffers, not in the server's memory. On loopback these buffers take more than a whole answer of the demo model.`
+      : `${readers.busyAtSilenceEnd} sequences were still busy: generations paused until their readers read (answers up to ${largest}).`;
+  return `Silent readers: when their silence ended, ${seen} Against a peer whose TCP window stays closed, a write waits for \`drain\` and the generation waits with it, keep-alives included (test/unit/streamingResponse.test.ts).`;
+}
+
+/** Replaces the section between its markers, or adds it (creating the file if need be). */
+export function writeSection(path: string, section: string): void {
+  const current = existsSync(path) ? readFileSync(path, "utf8") : "# Reliability\n";
+  const start = current.indexOf(sectionStart);
+  const end = current.indexOf(sectionEnd);
+  const next = start !== -1 && end > start ? current.slice(0, start) + section + current.slice(end + sectionEnd.length) : `${current.trimEnd()}\n\n${section}\n`;
+  writeFileSync(path, next);
+}
