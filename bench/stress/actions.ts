@@ -19,6 +19,8 @@ export interface StressContext {
   catalogue: RequestSpec[];
   /** Long streamed requests for slow and silent readers. */
   readerSpecs: RequestSpec[];
+  /** Tokens of context of each sequence. */
+  contextSize: number;
   /** Text of each request served alone, by specKey. */
   baseline: Map<string, string>;
   /** A long prompt's time to its first token when served alone, in milliseconds. */
@@ -26,6 +28,8 @@ export interface StressContext {
   longPromptCharacters: number;
   /** Tokens of a long prompt (measured by the baseline). */
   longPromptTokens: number;
+  /** Tokens a long prompt leaves in the context, less a margin (the prompts' lengths vary a little). */
+  longPromptRoom: number;
   /** Past this a request is a hang, in milliseconds. */
   requestTimeoutMs: number;
   /** Tries of a request refused with 503 before it counts as a failure. */
@@ -36,6 +40,12 @@ export interface StressContext {
 export type Action = "survivor" | "before-headers" | "prefill" | "mid-stream" | "slow-reader";
 
 const nonStreamedKinds = clientKinds.filter((kind) => !streamedKinds.includes(kind));
+/**
+ * Tokens asked for by requests that hang up: far more than they will see, so that a
+ * generation the server failed to cancel would keep its sequence busy for many seconds
+ * (and the wait for an idle server after the phase would catch it).
+ */
+const abandonedTokens = 1900;
 
 export async function runAction(action: Action, context: StressContext, tally: PhaseTally, random: SeededRandom): Promise<void> {
   const url = context.server.url;
@@ -50,16 +60,16 @@ export async function runAction(action: Action, context: StressContext, tally: P
         const spec = random.pick(context.catalogue);
         return tally.record(spec, await hangUpEarly(url, spec, random.pick(earlyHangUps), random.integer(0, 20)), { hangUpPlanned: true });
       }
-      const spec = { kind: random.pick(nonStreamedKinds), prompt: random.pick(endlessPrompts), maxTokens: 400 };
+      const spec = { kind: random.pick(nonStreamedKinds), prompt: random.pick(endlessPrompts), maxTokens: abandonedTokens };
       return tally.record(spec, await runClient({ url, spec, timeoutMs, hangUp: { afterMs: random.integer(1, 150) } }), { hangUpPlanned: true });
     }
     case "prefill": {
-      const spec = { kind: random.pick(streamedKinds), prompt: longPrompt(context.longPrompts++, context.longPromptCharacters, random), maxTokens: 8 };
+      const spec = { kind: random.pick(streamedKinds), prompt: longPrompt(context.longPrompts++, context.longPromptCharacters, random), maxTokens: context.longPromptRoom };
       const afterMs = random.integer(0, Math.ceil(context.prefillMs * 1.5));
       return tally.record(spec, await runClient({ url, spec, timeoutMs, hangUp: { afterMs, how } }), { hangUpPlanned: true });
     }
     case "mid-stream": {
-      const spec = { kind: random.pick(streamedKinds), prompt: random.pick(endlessPrompts), maxTokens: 400 };
+      const spec = { kind: random.pick(streamedKinds), prompt: random.pick(endlessPrompts), maxTokens: abandonedTokens };
       return tally.record(spec, await runClient({ url, spec, timeoutMs, hangUp: { afterPieces: random.integer(1, 40), how } }), { hangUpPlanned: true });
     }
     case "slow-reader": {

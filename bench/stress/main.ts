@@ -36,6 +36,9 @@ const profile: StressProfile = {
   threads: values.threads === "adaptive" ? undefined : count("threads", values.threads, base.threads ?? 1, 1),
 };
 
+// Ctrl+C: exit through process.exit, which also stops the server the run started.
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
+
 const figures = await runStress(profile, (line) => process.stderr.write(`${line}\n`));
 const command = ["npm run stress", ...(process.argv.length > 2 ? ["--", ...process.argv.slice(2)] : [])].join(" ");
 const section = stressSection(figures, command);

@@ -30,6 +30,7 @@ export async function baselinePhase(context: StressContext, random: SeededRandom
     if (response.status !== 200 || answer.usage === undefined) return tally.fault(`a long prompt was refused: ${JSON.stringify(answer)}`);
     context.prefillMs = performance.now() - started;
     context.longPromptTokens = answer.usage.prompt_tokens;
+    context.longPromptRoom = Math.max(1, context.contextSize - answer.usage.prompt_tokens - 64);
   });
 }
 

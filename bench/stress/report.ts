@@ -58,6 +58,7 @@ export function stressSection(figures: StressFigures, command: string): string {
       ["server", ""],
       [
         ["resident memory", `${megabytes(resident.start)} ready, ${megabytes(resident.afterBaseline)} after the baseline, ${megabytes(resident.end)} at the end (most: ${megabytes(resident.max)})`],
+        ["generations cancelled because their client left (`stop_reason=\"abort\"`)", String(figures.cancelledGenerations)],
         ["5xx other than 503", String(serverErrors)],
         [`hangs (no answer within ${profile.requestTimeoutMs / 1000} s)`, String(hangs)],
         ["error log lines", String(figures.errorLogLines.length)],
@@ -78,7 +79,7 @@ export function stressSection(figures: StressFigures, command: string): string {
 function silentReaders(figures: StressFigures): string {
   const readers = figures.phases.find((phase) => phase.busyAtSilenceEnd !== undefined);
   if (readers === undefined) return "";
-  const largest = megabytes(readers.silentReaderBytes);
+  const largest = `${(readers.silentReaderBytes / 1024).toFixed(0)} KiB`;
   const seen =
     readers.busyAtSilenceEnd === 0
       ? `no sequence was busy: their generations had run to the end, and their answers (up to ${largest}) waited in the kernel's socket buffers, not in the server's memory. On loopback these buffers take more than a whole answer of the demo model.`

@@ -11,6 +11,12 @@ import { fileURLToPath } from "node:url";
 const repositoryRoot = fileURLToPath(new URL("../../", import.meta.url));
 const cliMain = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 
+/** Servers still running: killed when this process exits, so that a stopped run leaves none behind. */
+const running = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
 export interface ServerFlags {
   parallel: number;
   maxQueue: number;
@@ -51,6 +57,8 @@ export class StressServer {
     const args = ["--import", "tsx", cliMain, "serve", "--host", "127.0.0.1", "--port", "0", "--parallel", String(flags.parallel), "--max-queue", String(flags.maxQueue), "--context-size", String(flags.contextSize)];
     if (flags.threads !== undefined) args.push("--threads", String(flags.threads));
     const child = spawn(process.execPath, args, { cwd: repositoryRoot, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, MULLAMA_API_KEY: "" } });
+    running.add(child);
+    child.once("exit", () => running.delete(child));
     let stderr = "";
     child.stderr!.setEncoding("utf8").on("data", (text: string) => (stderr += text));
     const deadline = performance.now() + startTimeoutMs;
@@ -106,6 +114,12 @@ export class StressServer {
       if (milliseconds > timeoutMs) return { milliseconds: undefined, load };
       await delay(5);
     }
+  }
+
+  /** One series of /metrics (`name{label="value"}`), 0 when absent. */
+  async series(name: string): Promise<number> {
+    const line = (await this.metrics()).split("\n").find((candidate) => candidate.startsWith(`${name} `));
+    return line === undefined ? 0 : Number(line.slice(name.length + 1));
   }
 
   /** Answers with a 5xx other than 503, by route and status, from the request counter. */

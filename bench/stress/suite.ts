@@ -32,6 +32,8 @@ export interface StressProfile extends ServerFlags {
   idleTimeoutMs: number;
   /** Characters of the long prompts whose prefill hang-ups interrupt. */
   longPromptCharacters: number;
+  /** Skip the phases after one with a problem (a failing run then fails fast). */
+  stopAtFirstProblem: boolean;
 }
 
 /** The version inside `npm test`: every phase, small. */
@@ -52,16 +54,19 @@ export const quickProfile: StressProfile = {
   requestTimeoutMs: 30_000,
   idleTimeoutMs: 10_000,
   longPromptCharacters: 5000,
+  stopAtFirstProblem: true,
 };
 
 /** `npm run stress`: hundreds of hang-ups and minutes of soak (`--duration`). */
-export const fullProfile: StressProfile = { ...quickProfile, hangUps: 500, readerTokens: 400, slowReaders: 3, silentReaders: 8, silentMs: 20_000, soakSeconds: 300, soakClients: 40, requestTimeoutMs: 60_000 };
+export const fullProfile: StressProfile = { ...quickProfile, hangUps: 500, readerTokens: 400, slowReaders: 3, silentReaders: 8, silentMs: 20_000, soakSeconds: 300, soakClients: 40, requestTimeoutMs: 60_000, stopAtFirstProblem: false };
 
 export interface StressFigures {
   profile: StressProfile;
   phases: PhaseTally[];
   /** Resident memory of the server process, in bytes: once ready, after the baseline warmed it up, at the end, and the most sampled. */
   resident: { start: number; afterBaseline: number; end: number; max: number };
+  /** Generations the server ended with stopReason "abort" (clients gone), from /metrics. */
+  cancelledGenerations: number;
   /** 5xx answers other than 503 the server counted, by "method route status". */
   serverErrors: Record<string, number>;
   /** The server's log lines at level error or above. */
@@ -84,9 +89,11 @@ export async function runStress(profile: StressProfile, log: (line: string) => v
     server,
     catalogue: Array.from({ length: profile.clients }, (_, index) => ({ kind: clientKinds[index % clientKinds.length]!, prompt: random.pick(shortPrompts), maxTokens: random.integer(8, 48) })),
     readerSpecs: longOutputKinds.map((kind) => ({ kind, prompt: random.pick(endlessPrompts), maxTokens: profile.readerTokens })),
+    contextSize: profile.contextSize,
     baseline: new Map(),
     prefillMs: 100,
     longPromptTokens: 0,
+    longPromptRoom: 1,
     longPromptCharacters: profile.longPromptCharacters,
     requestTimeoutMs: profile.requestTimeoutMs,
     maxAttempts: 30,
@@ -117,13 +124,15 @@ export async function runStress(profile: StressProfile, log: (line: string) => v
       tally.idleMs = idle.milliseconds;
       if (idle.milliseconds === undefined) tally.fault(`not idle ${profile.idleTimeoutMs} ms after the phase: ${JSON.stringify(idle.load)}`);
       if (name === "sequential baseline") resident.afterBaseline = server.residentBytes();
-      log(`${name}: ${tally.requests} requests, ${tally.completed} completed, ${tally.busy} 503s, ${tally.hungUp} hang-ups, ${tally.problemCount} problems in ${(tally.wallMs / 1000).toFixed(1)} s; idle after ${tally.idleMs?.toFixed(0)} ms`);
+      log(`${name}: ${tally.requests} requests, ${tally.completed} completed, ${tally.busy} 503s, ${tally.hungUp} hang-ups, ${tally.problemCount} problems in ${(tally.wallMs / 1000).toFixed(1)} s; idle after ${tally.idleMs === undefined ? "never" : `${tally.idleMs.toFixed(0)} ms`}`);
+      if (profile.stopAtFirstProblem && tally.problemCount > 0) break;
     }
     resident.end = diedDuring === undefined ? server.residentBytes() : 0;
     resident.max = Math.max(resident.max, resident.end);
     const serverErrors = diedDuring === undefined ? await server.serverErrors() : {};
+    const cancelledGenerations = diedDuring === undefined ? await server.series('mullama_generations_total{stop_reason="abort"}') : 0;
     const longPrompt = { tokens: context.longPromptTokens, prefillMs: context.prefillMs };
-    return { profile, phases, resident, serverErrors, longPrompt, errorLogLines: server.errorLines, diedDuring, exitCode: await server.stop(), wallMs: performance.now() - started };
+    return { profile, phases, resident, cancelledGenerations, serverErrors, longPrompt, errorLogLines: server.errorLines, diedDuring, exitCode: await server.stop(), wallMs: performance.now() - started };
   } finally {
     clearInterval(sampler);
     await server.stop();
