@@ -6,6 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
+import { loadAverage } from "../machine.ts";
 import { stressSection, writeSection } from "./report.ts";
 import { fullProfile, problemsOf, quickProfile, runStress, type StressProfile } from "./suite.ts";
 
@@ -39,9 +40,10 @@ const profile: StressProfile = {
 // Ctrl+C: exit through process.exit, which also stops the server the run started.
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
 
+const loadBefore = loadAverage();
 const figures = await runStress(profile, (line) => process.stderr.write(`${line}\n`));
 const command = ["npm run stress", ...(process.argv.length > 2 ? ["--", ...process.argv.slice(2)] : [])].join(" ");
-const section = stressSection(figures, command);
+const section = stressSection(figures, command, { before: loadBefore, after: loadAverage() });
 process.stdout.write(`${section}\n`);
 if (!values["no-write"]) {
   const path = fileURLToPath(new URL("../../docs/RELIABILITY.md", import.meta.url));

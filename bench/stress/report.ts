@@ -19,7 +19,8 @@ const phaseDescriptions: Record<string, string> = {
   soak: "client loops drawing the above at random (70% well-behaved) until the time is up",
 };
 
-export function stressSection(figures: StressFigures, command: string): string {
+/** `load`: the load averages before and after the run; other work on the machine slows every timing. */
+export function stressSection(figures: StressFigures, command: string, load: { before: string; after: string }): string {
   const { profile, resident } = figures;
   const problems = problemsOf(figures);
   const milliseconds = (value: number | undefined) => (value === undefined || Number.isNaN(value) ? "n/a" : `${value.toFixed(0)} ms`);
@@ -44,7 +45,7 @@ export function stressSection(figures: StressFigures, command: string): string {
     `Written by \`${command}\` on ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC in ${(figures.wallMs / 1000).toFixed(0)} s (seed ${profile.seed}).`,
     "",
     `Server: \`mullama serve --parallel ${profile.parallel} --max-queue ${profile.maxQueue} --context-size ${profile.contextSize}${profile.threads === undefined ? "" : ` --threads ${profile.threads}`}\` on the demo model, a process of its own on 127.0.0.1.`,
-    `Machine: ${describeMachine()}.`,
+    `Machine: ${describeMachine()}. Load average (1, 5, 15 min) before: ${load.before}; after: ${load.after}.`,
     "",
     "Clients: the `openai` package (chat and completions, streamed and not), the `ollama` package (generate and chat, streamed and not), `fetch` on the native SSE route, `ws` on `/ws`, raw sockets and `node:http` readers; every request greedy (temperature 0).",
     `Long prompts (prefill hang-ups): ${figures.longPrompt.tokens} tokens, ${milliseconds(figures.longPrompt.prefillMs)} to the first token when served alone.`,
