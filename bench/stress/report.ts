@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { describeMachine } from "../machine.ts";
 import { megabytes, table } from "../markdown.ts";
+import { nearTieGap } from "./nearTie.ts";
 import { problemsOf, type StressFigures } from "./suite.ts";
 import { percentile, type PhaseTally } from "./tally.ts";
 
@@ -30,7 +31,7 @@ export function stressSection(figures: StressFigures, command: string, load: { b
     String(phase.requests),
     String(phase.completed),
     `${phase.busy} (${phase.busyWithRetryAfter})`,
-    phase.compared === 0 ? "n/a" : `${phase.equal} / ${phase.compared}`,
+    phase.compared === 0 ? "n/a" : `${phase.equal} / ${phase.compared}${phase.nearTies.length === 0 ? "" : ` (${phase.nearTies.length} near-tie${phase.nearTies.length === 1 ? "" : "s"})`}`,
     `${phase.hangUpPoints["before headers"]} / ${phase.hangUpPoints["before the first token"]} / ${phase.hangUpPoints["mid-stream"]} / ${phase.hangUpPoints["after silence"]}`,
     phase.firstPieceMs.length === 0 ? "n/a" : `${milliseconds(percentile(phase.firstPieceMs, 0.5))} / ${milliseconds(percentile(phase.firstPieceMs, 0.95))}`,
     phase.idleMs === undefined ? "**never**" : milliseconds(phase.idleMs),
@@ -68,13 +69,20 @@ export function stressSection(figures: StressFigures, command: string, load: { b
       ],
     ),
     "",
+    ...nearTies(figures),
     problems.length === 0 ? "**Held**: no failure, hang, 5xx, different text, unclean 503 or death." : `**${problems.length} problems:**\n\n${problems.map((problem) => `- ${problem}`).join("\n")}`,
     "",
     "How to read it: requests count every attempt (a 503 and its retry are two). A 503 is clean when it comes in the protocol's error shape with a `Retry-After` of whole seconds (a WebSocket has no headers: its refusal is an `error` message with code `SERVER_BUSY`, and the client waits a second). Time to first token is measured by the client, from sending its request to the first piece of text, queueing included, per attempt, on streamed answers only. Back to idle: from the last client's end to `/metrics` showing no busy sequence, no queued generation and no open WebSocket. A hang-up's point is what the client saw: no headers yet, headers but no token, or tokens.",
+    `A text different from the sequential one is judged by walking the request's greedy path alone with the engine's probabilities (bench/stress/nearTie.ts): where it took the runner-up of two tokens less than ${nearTieGap} apart in log-probability, it is a near-tie (batched decoding adds its floats in another order than a lone sequence, so either may win); any other difference is a problem.`,
     "",
     silentReaders(figures),
     sectionEnd,
   ].join("\n");
+}
+
+function nearTies(figures: StressFigures): string[] {
+  const ties = figures.phases.flatMap((phase) => phase.nearTies.map((tie) => `- ${phase.name}: ${tie}`));
+  return ties.length === 0 ? [] : ["Near-ties (a text that took the runner-up where two tokens were within a hair; not a fault):", "", ...ties, ""];
 }
 
 function silentReaders(figures: StressFigures): string {

@@ -101,6 +101,14 @@ export function wireRequest(spec: RequestSpec): { path: string; body: Record<str
   }
 }
 
+/**
+ * The prompt as the server gives it to the model: the transcript it writes for chat
+ * requests to a model without a chat template (docs/SERVER.md, "Chat prompts"), else the text.
+ */
+export function promptText(spec: RequestSpec): string {
+  return spec.kind.includes("chat") ? `User: ${spec.prompt}\nAssistant:` : spec.prompt;
+}
+
 /** A Retry-After header as the server must send it: whole seconds, at least 1. */
 export function parseRetryAfter(value: string | null | undefined): number | undefined {
   return value !== null && value !== undefined && /^[1-9]\d*$/.test(value) ? Number(value) : undefined;

@@ -11,6 +11,7 @@ import { SeededRandom } from "./random.ts";
 import { clientKinds, endlessPrompts, shortPrompts, type ClientKind } from "./requests.ts";
 import { StressServer, type ServerFlags } from "./serverProcess.ts";
 import type { PhaseTally } from "./tally.ts";
+import { judgeMismatches, type NearTieJudge } from "./nearTie.ts";
 
 export interface StressProfile extends ServerFlags {
   /** Seed of every random choice: the same seed draws the same clients, hang-up points and delays. */
@@ -105,6 +106,7 @@ export async function runStress(profile: StressProfile, log: (line: string) => v
   }, 1000);
   const phases: PhaseTally[] = [];
   let diedDuring: string | undefined;
+  let judge: NearTieJudge | undefined;
   try {
     const steps: [string, () => Promise<PhaseTally>][] = [
       ["sequential baseline", () => baselinePhase(context, random.fork())],
@@ -120,6 +122,7 @@ export async function runStress(profile: StressProfile, log: (line: string) => v
         diedDuring = name;
         break;
       }
+      judge = await judgeMismatches(tally, judge, profile.contextSize);
       const idle = await server.waitForIdle(profile.idleTimeoutMs);
       tally.idleMs = idle.milliseconds;
       if (idle.milliseconds === undefined) tally.fault(`not idle ${profile.idleTimeoutMs} ms after the phase: ${JSON.stringify(idle.load)}`);
@@ -136,6 +139,7 @@ export async function runStress(profile: StressProfile, log: (line: string) => v
   } finally {
     clearInterval(sampler);
     await server.stop();
+    await judge?.dispose();
   }
 }
 

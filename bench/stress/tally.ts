@@ -19,6 +19,10 @@ export class PhaseTally {
   /** Completed answers whose text was compared with the baseline, and those equal to it. */
   compared = 0;
   equal = 0;
+  /** Texts different from the baseline, for the judge (nearTie.ts) to tell near-ties from faults after the phase. */
+  readonly mismatches: { spec: RequestSpec; text: string; expected: string }[] = [];
+  /** Mismatches that took the runner-up at a near-tie, described. */
+  readonly nearTies: string[] = [];
   busy = 0;
   busyWithRetryAfter = 0;
   hungUp = 0;
@@ -59,10 +63,7 @@ export class PhaseTally {
         if (options.expected !== undefined) {
           this.compared++;
           if (outcome.text === options.expected) this.equal++;
-          else {
-            this.unequal++;
-            this.#problem(`text differs from the sequential one (${specKey(spec)}): ${JSON.stringify(outcome.text.slice(0, 80))} instead of ${JSON.stringify(options.expected.slice(0, 80))}`);
-          }
+          else this.mismatches.push({ spec, text: outcome.text, expected: options.expected });
         }
         return;
       case "busy":
@@ -86,6 +87,12 @@ export class PhaseTally {
         this.#problem(`hang (${specKey(spec)}): ${outcome.detail}`);
         return;
     }
+  }
+
+  /** A text that left the baseline's greedy path elsewhere than at a near-tie: a fault. */
+  different(spec: RequestSpec, detail: string): void {
+    this.unequal++;
+    this.#problem(`text differs from the sequential one (${specKey(spec)}): ${detail}`);
   }
 
   /** A problem outside any one request (the server not getting idle). */

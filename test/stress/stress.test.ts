@@ -18,20 +18,21 @@ test("the server holds under concurrent clients, hang-ups, slow and silent reade
 
   const concurrent = phase("concurrent clients");
   assert.equal(concurrent.completed, quickProfile.clients);
-  assert.equal(concurrent.equal, quickProfile.clients);
+  // Equal, but for near-ties of batched arithmetic (bench/stress/nearTie.ts); any other difference is among the problems.
+  assert.equal(concurrent.equal + concurrent.nearTies.length, quickProfile.clients);
   assert.ok(concurrent.busy > 0, "more clients than sequences plus queue: some were refused");
   assert.ok(concurrent.busyWithRetryAfter > 0);
 
   const storm = phase("hang-up storm");
   for (const [point, count] of Object.entries(storm.hangUpPoints)) if (point !== "after silence") assert.ok(count > 0, `hang-ups ${point}: ${count}`);
-  assert.ok(storm.equal > 0 && storm.equal === storm.compared, "the well-behaved clients in the storm got their texts");
+  assert.ok(storm.equal > 0 && storm.unequal === 0, "the well-behaved clients in the storm got their texts");
 
   const readers = phase("slow and silent readers");
   assert.equal(readers.hangUpPoints["after silence"], quickProfile.silentReaders / 2);
   assert.ok(readers.silentReaderBytes > 0, "silent readers read their whole answers once they began");
-  assert.equal(readers.equal, readers.compared);
+  assert.equal(readers.unequal, 0);
 
   const soak = phase("soak");
-  assert.ok(soak.completed > 0 && soak.equal === soak.compared);
+  assert.ok(soak.completed > 0 && soak.unequal === 0);
   assert.equal(figures.exitCode, 0);
 });
