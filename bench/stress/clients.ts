@@ -22,6 +22,10 @@ export interface ClientCall {
 
 export async function runClient(call: ClientCall): Promise<Outcome> {
   const run = new ClientRun(call.hangUp, call.timeoutMs);
+  return Promise.race([drive(call, run), run.expired]);
+}
+
+async function drive(call: ClientCall, run: ClientRun): Promise<Outcome> {
   try {
     if (call.spec.kind.startsWith("openai")) return await openAiClient(call, run);
     if (call.spec.kind.startsWith("ollama")) return await ollamaClient(call, run);

@@ -22,6 +22,9 @@ export interface HangUp {
   how?: "close" | "terminate";
 }
 
+/** How long a client may take to settle after it aborted its request, in milliseconds. */
+const abortGraceMs = 10_000;
+
 export class ClientRun {
   readonly #controller = new AbortController();
   readonly #startedAt = performance.now();
@@ -33,10 +36,18 @@ export class ClientRun {
   headers = false;
   #hungUp = false;
   #timedOut = false;
+  #expire!: (outcome: Outcome) => void;
+
+  /**
+   * Resolves to a hang a while after the time limit, if the client has not settled by then:
+   * a client library that never settles once aborted cannot stall the run.
+   */
+  readonly expired: Promise<Outcome>;
 
   constructor(hangUp: HangUp | undefined, timeoutMs: number) {
     this.#hangUp = hangUp;
     this.#timers.push(setTimeout(() => this.#stop("timeout"), timeoutMs));
+    this.expired = new Promise((resolve) => (this.#expire = resolve));
     if (hangUp?.afterMs !== undefined) this.#timers.push(setTimeout(() => this.#stop("hang-up"), hangUp.afterMs));
     if (hangUp?.afterPieces === 0) this.#stop("hang-up");
   }
@@ -80,5 +91,7 @@ export class ClientRun {
     if (why === "hang-up") this.#hungUp = true;
     else this.#timedOut = true;
     this.#controller.abort(new Error(why));
+    const detail = `the client did not settle within ${abortGraceMs} ms of its abort (${why}), ${this.pieces} pieces received`;
+    this.#timers.push(setTimeout(() => this.#expire({ kind: "timed-out", detail }), abortGraceMs));
   }
 }

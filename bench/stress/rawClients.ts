@@ -51,7 +51,7 @@ export function pacedReader(url: string, spec: RequestSpec, pace: ReaderPace, ti
   const run = new ClientRun(undefined, timeoutMs);
   const { path, body } = wireRequest(spec);
   const json = JSON.stringify(body);
-  return new Promise((resolve) => {
+  const read = new Promise<Outcome>((resolve) => {
     const request = httpRequest(`${url}${path}`, { method: "POST", agent: false, signal: run.signal, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(json) } });
     request.on("error", (error) => resolve(run.failed(error)));
     request.on("response", (response) => {
@@ -60,6 +60,7 @@ export function pacedReader(url: string, spec: RequestSpec, pace: ReaderPace, ti
     });
     request.end(json);
   });
+  return Promise.race([read, run.expired]);
 }
 
 async function readPaced(response: IncomingMessage, spec: RequestSpec, pace: ReaderPace, run: ClientRun): Promise<Outcome> {
@@ -99,7 +100,7 @@ async function readPaced(response: IncomingMessage, spec: RequestSpec, pace: Rea
 export function silentWebSocket(url: string, spec: RequestSpec, until: Promise<unknown>, then: "read" | "hang-up", timeoutMs: number): Promise<Outcome> {
   const run = new ClientRun(undefined, timeoutMs);
   const socket = new WebSocket(`${url.replace(/^http/, "ws")}/ws`);
-  return new Promise((resolve) => {
+  const read = new Promise<Outcome>((resolve) => {
     let text = "";
     run.signal.addEventListener("abort", () => socket.terminate());
     socket.on("open", () => {
@@ -124,6 +125,7 @@ export function silentWebSocket(url: string, spec: RequestSpec, until: Promise<u
     socket.on("error", (error) => resolve(run.failed(error)));
     socket.on("close", () => resolve(run.settle({ kind: "failed", detail: "closed before done" })));
   });
+  return Promise.race([read, run.expired]);
 }
 
 async function readAll(response: IncomingMessage): Promise<string> {
