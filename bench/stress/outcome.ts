@@ -8,7 +8,8 @@ export type Outcome =
   | { kind: "completed"; text: string; firstPieceMs: number | undefined; bytesAfterSilence?: number }
   /** A 503: clean when it came in the protocol's shape with a valid Retry-After (none exists on a WebSocket). */
   | { kind: "busy"; retryAfterSeconds: number | undefined; clean: boolean; detail: string }
-  | { kind: "hung-up"; pieces: number; headers: boolean }
+  /** `clientStuck`: the client's own request never settled after it aborted it (Node's fetch can leave a body's reader pending when the abort lands as the body ends). */
+  | { kind: "hung-up"; pieces: number; headers: boolean; clientStuck?: boolean }
   /** A 5xx, an in-stream error, a truncated stream, an answer outside the protocol. */
   | { kind: "failed"; detail: string }
   | { kind: "timed-out"; detail: string };
@@ -91,7 +92,12 @@ export class ClientRun {
     if (why === "hang-up") this.#hungUp = true;
     else this.#timedOut = true;
     this.#controller.abort(new Error(why));
-    const detail = `the client did not settle within ${abortGraceMs} ms of its abort (${why}), ${this.pieces} pieces received`;
-    this.#timers.push(setTimeout(() => this.#expire({ kind: "timed-out", detail }), abortGraceMs));
+    // After a planned hang-up the server has nothing left to do for this client: a client
+    // that never settles then is stuck in its own library. After the time limit, it is a hang.
+    const expired: Outcome =
+      why === "hang-up"
+        ? { kind: "hung-up", pieces: this.pieces, headers: this.headers, clientStuck: true }
+        : { kind: "timed-out", detail: `no answer within the time limit, and the client did not settle within ${abortGraceMs} ms of its abort (${this.pieces} pieces received)` };
+    this.#timers.push(setTimeout(() => this.#expire(expired), abortGraceMs));
   }
 }

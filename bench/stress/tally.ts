@@ -27,6 +27,8 @@ export class PhaseTally {
   busyWithRetryAfter = 0;
   hungUp = 0;
   readonly hangUpPoints: Record<HangUpPoint, number> = { "before headers": 0, "before the first token": 0, "mid-stream": 0, "after silence": 0 };
+  /** Clients whose own request never settled after their planned hang-up (see Outcome). */
+  clientsStuck = 0;
   /** Hang-ups planned too late: the answer was complete first. */
   finishedBeforeHangUp = 0;
   failures = 0;
@@ -76,6 +78,7 @@ export class PhaseTally {
         return;
       case "hung-up":
         this.hungUp++;
+        if (outcome.clientStuck) this.clientsStuck++;
         this.hangUpPoints[options.silent ? "after silence" : !outcome.headers ? "before headers" : outcome.pieces === 0 ? "before the first token" : "mid-stream"]++;
         return;
       case "failed":
