@@ -186,6 +186,19 @@ test("keep-alives go out while the stream is quiet, and never once it ends", asy
   assert.equal(sink.chunks.length, after);
 });
 
+test("a full sink gets no keep-alives: its reader is behind, not gone, and they would pile up behind the waiting write", async () => {
+  const { stream } = fakeStream(["a", "b"]);
+  const sink = new FakeSink();
+  sink.full = true;
+  const driving = driveStream(stream, { format: testFormat.format, keepAlive: "ping" }, sink, { keepAliveIntervalMs: 10 });
+  // Twenty keep-alive intervals with a reader that takes nothing.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.deepEqual(sink.chunks, ["t:a"]);
+  sink.drain();
+  await driving;
+  assert.deepEqual(sink.chunks, ["t:a", "t:b", "finish:eos"]);
+});
+
 test("a sink that is not ready holds the stream unstarted; a format that throws stops the stream and reports the failure", async () => {
   let ready!: () => void;
   const { stream, state } = fakeStream(["a"]);
