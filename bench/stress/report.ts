@@ -94,7 +94,7 @@ function silentReaders(figures: StressFigures): string {
     readers.busyAtSilenceEnd === 0
       ? `no sequence was busy: their generations had run to the end, and their answers (up to ${largest}) waited in the kernel's socket buffers, not in the server's memory. On loopback these buffers take more than a whole answer of the demo model.`
       : `${readers.busyAtSilenceEnd} sequences were still busy: generations paused until their readers read (answers up to ${largest}).`;
-  return `Silent readers: when their silence ended, ${seen} Against a peer whose TCP window stays closed, a write waits for \`drain\` and the generation waits with it, keep-alives included (test/unit/streamingResponse.test.ts).`;
+  return `Silent readers: when their silence ended, ${seen} Against a peer whose TCP window stays closed, a write waits for \`drain\` and the generation waits with it, and no keep-alive piles up behind it (test/unit/driveStream.test.ts, test/unit/streamingResponse.test.ts).`;
 }
 
 /** Replaces the section between its markers, or adds it (creating the file if need be). */
