@@ -79,11 +79,21 @@ export async function runAction(action: Action, context: StressContext, tally: P
   }
 }
 
-/** A well-behaved client: retries after each 503 as its Retry-After says (1 s on a WebSocket, which has none), then must match the baseline. */
-export async function servedClient(context: StressContext, spec: RequestSpec, tally: PhaseTally, random: SeededRandom, run = () => runClient({ url: context.server.url, spec, timeoutMs: context.requestTimeoutMs })): Promise<void> {
+/**
+ * A client that retries after each 503 as its Retry-After says (1 s on a WebSocket, which
+ * has none); an answer it completes must match the baseline. `silent` marks a silent reader.
+ */
+export async function servedClient(
+  context: StressContext,
+  spec: RequestSpec,
+  tally: PhaseTally,
+  random: SeededRandom,
+  run = () => runClient({ url: context.server.url, spec, timeoutMs: context.requestTimeoutMs }),
+  silent = false,
+): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const outcome: Outcome = await run();
-    tally.record(spec, outcome, { expected: context.baseline.get(specKey(spec)) });
+    tally.record(spec, outcome, { expected: context.baseline.get(specKey(spec)), silent });
     if (outcome.kind !== "busy") return;
     if (attempt === context.maxAttempts) return tally.fault(`still refused after ${attempt} attempts (${specKey(spec)})`);
     // A little jitter, so that clients refused together do not all come back in the same millisecond.

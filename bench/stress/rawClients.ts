@@ -115,10 +115,12 @@ export function silentWebSocket(url: string, spec: RequestSpec, until: Promise<u
     let bytesAfterSilence = 0;
     socket.on("message", (data) => {
       bytesAfterSilence += String(data).length;
-      const message = JSON.parse(String(data)) as { type: string; text?: string; error?: unknown };
+      const message = JSON.parse(String(data)) as { type: string; text?: string; error?: { code: string; message: string } };
       if (message.type === "token") text += message.text ?? "";
       else {
-        resolve(message.type === "done" ? run.settle({ kind: "completed", text, firstPieceMs: undefined, bytesAfterSilence }) : run.settle({ kind: "failed", detail: `error message ${JSON.stringify(message.error)}` }));
+        if (message.type === "done") resolve(run.settle({ kind: "completed", text, firstPieceMs: undefined, bytesAfterSilence }));
+        else if (message.error?.code === "SERVER_BUSY") resolve(run.settle({ kind: "busy", retryAfterSeconds: undefined, clean: true, detail: message.error.message }));
+        else resolve(run.settle({ kind: "failed", detail: `error message ${JSON.stringify(message.error)}` }));
         socket.close(1000);
       }
     });
