@@ -18,7 +18,7 @@ import type { PhaseTally } from "./tally.ts";
 /**
  * Below this gap between the two likeliest tokens' log-probabilities (natural log units),
  * a text that took the runner-up counts as a near-tie. Flips seen under load so far came
- * at gaps of 0.0014, 0.0051 and 0.0156, one in each of three 5-minute soaks (docs/RELIABILITY.md).
+ * at gaps of 0.0014, 0.0051 and 0.0156, one in each of three of four 5-minute soaks.
  */
 export const nearTieGap = 0.05;
 
