@@ -23,6 +23,8 @@ export interface ServerFlags {
   contextSize: number;
   /** Fixed decode threads; undefined leaves the server's adaptive default. */
   threads: number | undefined;
+  /** How long a native SSE stream whose client dropped keeps going, resumable, in seconds (0: cancelled at once, as on the other protocols). */
+  resumeWindowSeconds: number;
 }
 
 /** The gauges that say whether the server is idle, read from /metrics. */
@@ -56,6 +58,7 @@ export class StressServer {
   static async start(flags: ServerFlags, startTimeoutMs = 60_000): Promise<StressServer> {
     const args = ["--import", "tsx", cliMain, "serve", "--host", "127.0.0.1", "--port", "0", "--parallel", String(flags.parallel), "--max-queue", String(flags.maxQueue), "--context-size", String(flags.contextSize)];
     if (flags.threads !== undefined) args.push("--threads", String(flags.threads));
+    args.push("--resume-window", String(flags.resumeWindowSeconds));
     const child = spawn(process.execPath, args, { cwd: repositoryRoot, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, MULLAMA_API_KEY: "" } });
     running.add(child);
     child.once("exit", () => running.delete(child));

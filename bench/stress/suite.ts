@@ -44,6 +44,9 @@ export const quickProfile: StressProfile = {
   maxQueue: 24,
   contextSize: 2048,
   threads: 1,
+  // A client that leaves must free its sequence at once on every protocol, for "back to idle"
+  // to mean what it says; resumable native SSE streams have their own seeded cut-and-resume test.
+  resumeWindowSeconds: 0,
   clients: 64,
   hangUps: 60,
   readerTokens: 120,
