@@ -2,18 +2,8 @@
  * Errors crossing a thread boundary: structured clone keeps only an Error's message, so an
  * error travels as plain data and is rebuilt on the other side as the same class.
  */
-import {
-  ChannelClosedError,
-  ContextError,
-  ContextOverflowError,
-  DisposedError,
-  GenerationError,
-  InvalidArgumentError,
-  ModelLoadError,
-  MullamaError,
-  SequenceUnavailableError,
-  TokenizationError,
-} from "../errors.js";
+import * as errors from "../errors.js";
+import { MullamaError } from "../errors.js";
 
 /**
  * An error as it crosses the port: `{code, message}` plus what is needed to rebuild it as
@@ -30,18 +20,16 @@ export interface SerializedError {
   stack: string | undefined;
 }
 
-const errorClasses: Record<string, new (...args: never[]) => MullamaError> = {
-  MullamaError,
-  ModelLoadError,
-  ContextError,
-  TokenizationError,
-  GenerationError,
-  ContextOverflowError,
-  InvalidArgumentError,
-  SequenceUnavailableError,
-  DisposedError,
-  ChannelClosedError,
-};
+/** Every class of the error tree, by name: errors.ts is the one list, so a new class crosses threads as itself. */
+const errorClasses: Record<string, ErrorClass> = Object.fromEntries(
+  (Object.values(errors) as unknown[]).filter(isErrorClass).map((errorClass) => [errorClass.name, errorClass]),
+);
+
+type ErrorClass = new (...args: never[]) => MullamaError;
+
+function isErrorClass(value: unknown): value is ErrorClass {
+  return typeof value === "function" && (value === MullamaError || value.prototype instanceof MullamaError);
+}
 
 export function serializeError(error: unknown): SerializedError {
   if (!(error instanceof Error)) return { code: "INTERNAL_ERROR", message: String(error), name: "Error", details: {}, stack: undefined };

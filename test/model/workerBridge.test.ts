@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { MessageChannel, Worker, isMainThread, parentPort, workerData, type MessagePort } from "node:worker_threads";
 import { Context, Model, defaultModelPath, type GenerationResult, type TokenEvent } from "../../src/index.ts";
-import { ChannelClosedError, ContextOverflowError, GenerationError, MullamaError, SequenceUnavailableError } from "../../src/errors.ts";
+import { ChannelClosedError, ContextOverflowError, GenerationError, MullamaError, PullError, SequenceUnavailableError } from "../../src/errors.ts";
 import { sendErrorToPort, sendStreamToPort } from "../../src/streaming/workerBridgeSender.ts";
 import { receiveStreamFromPort } from "../../src/streaming/workerBridgeReceiver.ts";
 
@@ -152,6 +152,8 @@ function registerTests(): void {
     const cases: Array<[unknown, (error: unknown) => boolean]> = [
       [new ContextOverflowError(250, 100, 256), (error) => error instanceof ContextOverflowError && error.code === "CONTEXT_OVERFLOW" && error.contextSize === 256 && error.promptTokens === 250 && /exceeds the context size \(256 tokens\)/.test(error.message)],
       [new GenerationError("decode failed"), (error) => error instanceof GenerationError && error.name === "GenerationError" && error.message === "decode failed"],
+      // A class added to the tree later crosses as itself too (errors.ts is the one list).
+      [new PullError("hf:a/b", "network", "the connection dropped", { resumable: true }), (error) => error instanceof PullError && error.failure === "network" && error.resumable === true],
       [new TypeError("not a function"), (error) => error instanceof Error && !(error instanceof MullamaError) && (error as { code?: string }).code === "INTERNAL_ERROR" && error.message === "not a function" && error.name === "TypeError"],
     ];
     for (const [thrown, check] of cases) {
