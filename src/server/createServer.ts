@@ -21,6 +21,7 @@ import { registerOllamaEmbedRoutes } from "./routes/ollamaEmbed.js";
 import { registerOllamaModelRoutes } from "./routes/ollamaModelRoutes.js";
 import { registerOllamaPullRoute } from "./routes/ollamaPull.js";
 import { registerOpenAiRoutes } from "./routes/openai.js";
+import { registerResponsesRoute } from "./routes/responses.js";
 import { registerWebSocketRoute, type WebSocketRoute } from "./routes/websocket.js";
 import { registerWebUiRoutes } from "./routes/webUi.js";
 import { systemMemory } from "./models/memoryEstimate.js";
@@ -65,6 +66,7 @@ export class MullamaServer {
     const { app, cors, apiKey } = createHttpApp(this.#runtime);
     registerHealthRoutes(app, this.#runtime);
     registerOpenAiRoutes(app, this.#runtime);
+    registerResponsesRoute(app, this.#runtime);
     registerEmbeddingsRoute(app, this.#runtime);
     registerOllamaRoutes(app, this.#runtime);
     registerOllamaEmbedRoutes(app, this.#runtime);
