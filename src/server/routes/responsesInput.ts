@@ -49,7 +49,7 @@ export function responseMessages(body: Pick<ResponseRequest, "instructions" | "i
       if (!calls.has(output.call_id)) throw badRequest(`Invalid ${where}.call_id: no earlier function_call item has the call_id "${output.call_id}"`, `${where}.call_id`);
       messages.push({ role: "tool", toolCallId: output.call_id, content: itemText(output.output, `${where}.output`) });
     } else if (type === "item_reference") {
-      throw unsupported(`${where}.type`, "item_reference refers to a stored item; this server stores nothing: send the item itself");
+      throw unsupported(`${where}.type`, "item_reference refers to a stored item; this server stores nothing: send the item itself (with the AI SDK: providerOptions.openai.store = false)");
     } else if (type !== "reasoning") {
       // Reasoning items come back from OpenAI's reasoning models; the models here have none to resume.
       throw unsupported(`${where}.type`, `input items of type "${type}" are not supported; send message, function_call and function_call_output items`);
