@@ -62,7 +62,7 @@ function normalize(schema: unknown, path: string): Schema {
     return { ...out, oneOf: (types as string[]).map((type) => normalize({ ...source, type }, path)) };
   }
   const allowed = new Set(["type", "$defs", ...types.flatMap((type) => [...keywordsByType[type as string]!])]);
-  rejectOthers(source, path, allowed);
+  rejectOthers(withoutSafeIntegerBounds(source, types), path, allowed);
   const typed: Schema = { ...out, type: types.length === 1 ? types[0] : types };
   if (types[0] === "object") Object.assign(typed, objectKeywords(source, path));
   else if (types[0] === "array") Object.assign(typed, arrayKeywords(source, path));
@@ -108,6 +108,20 @@ function stringKeywords(source: Schema, path: string): Schema {
     out.format = source.format;
   }
   return out;
+}
+
+/**
+ * zod's `.int()` (and so LangChain's and the AI SDK's tool schemas) writes the bounds of a
+ * safe integer, `minimum: -(2^53 - 1)`, `maximum: 2^53 - 1`. They say "an integer a
+ * JavaScript number holds", not a range the caller chose, so they are dropped rather than
+ * refused. (The grammar writes at most 16 digits, so a value past 2^53 is possible in
+ * principle; any tighter bound is still refused.)
+ */
+function withoutSafeIntegerBounds(source: Schema, types: readonly unknown[]): Schema {
+  if (!types.includes("integer") && !types.includes("number")) return source;
+  const { minimum, maximum, ...rest } = source;
+  const loose = (minimum === undefined || (typeof minimum === "number" && minimum <= Number.MIN_SAFE_INTEGER)) && (maximum === undefined || (typeof maximum === "number" && maximum >= Number.MAX_SAFE_INTEGER));
+  return loose ? rest : source;
 }
 
 function rejectOthers(source: Schema, path: string, allowed: ReadonlySet<string>): void {
