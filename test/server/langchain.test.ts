@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
+import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { ChatOllama, OllamaEmbeddings } from "@langchain/ollama";
 import { ChatOpenAI, OpenAIEmbeddings } from "@langchain/openai";
 import { embed, embedMany } from "ai";
@@ -39,6 +40,22 @@ function assertVectorsClose(actual: readonly (readonly number[])[], expected: re
   }
 }
 
+const conversation: [string, string][] = [
+  ["system", "Speak as the prophets."],
+  ["human", "Hello"],
+];
+
+/** Invokes and streams the same greedy conversation: the streamed pieces add up to the whole text. Returns the whole message. */
+async function assertStreamedEqualsWhole(llm: BaseChatModel) {
+  const whole = await llm.invoke(conversation);
+  assert.ok(whole.text.length > 0);
+  const pieces: string[] = [];
+  for await (const chunk of await llm.stream(conversation)) pieces.push(chunk.text);
+  assert.ok(pieces.filter((piece) => piece !== "").length > 1, "the text arrives in pieces");
+  assert.equal(pieces.join(""), whole.text);
+  return whole;
+}
+
 // The demo model never writes a quote mark: strings need a maximum length to end.
 const prophet = z.object({ name: z.string().max(10), age: z.number() });
 const weather = { name: "weather", description: "The weather in a city", schema: z.object({ city: z.string().max(12), days: z.number().int() }) };
@@ -46,23 +63,8 @@ const weather = { name: "weather", description: "The weather in a city", schema:
 for (const useResponsesApi of [false, true]) {
   describe(`ChatOpenAI${useResponsesApi ? " with useResponsesApi" : ""}`, () => {
     test("invoke and stream: greedy streamed text equals the whole", async () => {
-      const llm = chatOpenAI({ useResponsesApi });
-      const whole = await llm.invoke([
-        ["system", "Speak as the prophets."],
-        ["human", "Hello"],
-      ]);
-      assert.ok(typeof whole.content === "string" || Array.isArray(whole.content));
+      const whole = await assertStreamedEqualsWhole(chatOpenAI({ useResponsesApi }));
       assert.match(whole.id ?? "", useResponsesApi ? /^resp_/ : /^chatcmpl-/, "the route the client chose answered");
-      const wholeText = whole.text;
-      assert.ok(wholeText.length > 0);
-      const pieces: string[] = [];
-      for await (const chunk of await llm.stream([
-        ["system", "Speak as the prophets."],
-        ["human", "Hello"],
-      ]))
-        pieces.push(chunk.text);
-      assert.ok(pieces.filter((piece) => piece !== "").length > 1, "the text arrives in pieces");
-      assert.equal(pieces.join(""), wholeText);
     });
 
     test("withStructuredOutput gets an object that matches the zod schema", async () => {
@@ -91,20 +93,7 @@ for (const useResponsesApi of [false, true]) {
 
 describe("ChatOllama", () => {
   test("invoke and stream: greedy streamed text equals the whole", async () => {
-    const llm = new ChatOllama({ model: demo, baseUrl: harness.url, temperature: 0, numPredict: 24 });
-    const whole = await llm.invoke([
-      ["system", "Speak as the prophets."],
-      ["human", "Hello"],
-    ]);
-    assert.ok(whole.text.length > 0);
-    const pieces: string[] = [];
-    for await (const chunk of await llm.stream([
-      ["system", "Speak as the prophets."],
-      ["human", "Hello"],
-    ]))
-      pieces.push(chunk.text);
-    assert.ok(pieces.filter((piece) => piece !== "").length > 1, "the text arrives in pieces");
-    assert.equal(pieces.join(""), whole.text);
+    await assertStreamedEqualsWhole(new ChatOllama({ model: demo, baseUrl: harness.url, temperature: 0, numPredict: 24 }));
   });
 });
 

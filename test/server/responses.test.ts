@@ -51,7 +51,7 @@ describe("text", () => {
     const usage = whole.usage!;
     assert.ok(usage.input_tokens > 5 && usage.output_tokens > 0);
     assert.equal(usage.total_tokens, usage.input_tokens + usage.output_tokens);
-    assert.equal(whole.store, false, "nothing is stored");
+    assert.equal((whole as unknown as Record<string, unknown>).store, false, "nothing is stored");
 
     const events = await collect(await client.responses.create({ ...request, stream: true }));
     assert.deepEqual(
@@ -160,7 +160,7 @@ describe("fields", () => {
       prompt_cache_key: "k",
       max_output_tokens: 4,
     });
-    assert.equal(response.store, false);
+    assert.equal((response as unknown as Record<string, unknown>).store, false);
     assert.deepEqual(response.metadata, { ticket: "7" });
   });
 
