@@ -2,8 +2,8 @@
  * LangChain's own chat models and embeddings, unmodified, against `mullama serve` on the
  * demo model: `ChatOpenAI` (chat completions, and the Responses API with
  * `useResponsesApi`) streaming, `withStructuredOutput` with a zod schema, `bindTools`
- * with a forced tool; `OpenAIEmbeddings`; `ChatOllama` streaming and `OllamaEmbeddings`;
- * and the AI SDK's `embed`/`embedMany` through `@ai-sdk/openai-compatible`. Embeddings
+ * with a forced tool; `OpenAIEmbeddings`; `ChatOllama` streaming and `withStructuredOutput`;
+ * `OllamaEmbeddings`; * and the AI SDK's `embed`/`embedMany` through `@ai-sdk/openai-compatible`. Embeddings
  * are compared with what `model.embed` gives in-process.
  */
 import assert from "node:assert/strict";
@@ -94,6 +94,12 @@ for (const useResponsesApi of [false, true]) {
 describe("ChatOllama", () => {
   test("invoke and stream: greedy streamed text equals the whole", async () => {
     await assertStreamedEqualsWhole(new ChatOllama({ model: demo, baseUrl: harness.url, temperature: 0, numPredict: 24 }));
+  });
+
+  test("withStructuredOutput (Ollama's format with a schema) gets an object that matches the zod schema", async () => {
+    const structured = new ChatOllama({ model: demo, baseUrl: harness.url, temperature: 1, numPredict: 100 }).withStructuredOutput(prophet, { name: "prophet" });
+    const object = await structured.invoke("Describe a prophet.");
+    assert.ok(prophet.safeParse(object).success, JSON.stringify(object));
   });
 });
 
