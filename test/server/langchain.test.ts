@@ -3,8 +3,9 @@
  * demo model: `ChatOpenAI` (chat completions, and the Responses API with
  * `useResponsesApi`) streaming, `withStructuredOutput` with a zod schema, `bindTools`
  * with a forced tool; `OpenAIEmbeddings`; `ChatOllama` streaming and `withStructuredOutput`;
- * `OllamaEmbeddings`; * and the AI SDK's `embed`/`embedMany` through `@ai-sdk/openai-compatible`. Embeddings
- * are compared with what `model.embed` gives in-process.
+ * `OllamaEmbeddings`; and the AI SDK's `embed`/`embedMany` through
+ * `@ai-sdk/openai-compatible`. Embeddings are compared with what `model.embed` gives
+ * in-process.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
