@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { HuggingFaceHub } from "../helpers/huggingFaceServer.ts";
 import { demoBytes, freshStore, startDemoHub } from "../helpers/pullFixtures.ts";
+import { waitFor } from "../server/helpers.ts";
 
 const main = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 let hub: HuggingFaceHub;
@@ -127,12 +128,18 @@ test("a pull killed mid-download (SIGKILL) leaves no model, and the next pull ta
 
 test("two pull processes at once: one downloads, the other waits, both succeed; Ctrl-C stops a pull that can resume", async () => {
   await freshStore(hub);
-  hub.faults.throttle = { chunkBytes: 128 * 1024, pauseMs: 30 };
-  const [first, second] = await Promise.all([run(["pull", "hf:test/kjv-tiny-GGUF:Q8_0", "--json"]), run(["pull", "hf:test/kjv-tiny-GGUF:Q8_0", "--json"])]);
+  // Slow until the second process is seen waiting, however slowly either starts, then fast.
+  const throttle = { chunkBytes: 64 * 1024, pauseMs: 200 };
+  hub.faults.throttle = throttle;
+  const downloading = mullama(["pull", "hf:test/kjv-tiny-GGUF:Q8_0", "--json"]);
+  await waitFor(() => downloading.output().stdout.includes('"downloading"'), 60_000, "the first pull downloading");
+  const waiting = mullama(["pull", "hf:test/kjv-tiny-GGUF:Q8_0", "--json"]);
+  await waitFor(() => waiting.output().stdout.includes('"status":"waiting"'), 60_000, "the second pull waiting");
+  throttle.pauseMs = 0;
+  const [first, second] = await Promise.all([downloading.done, waiting.done]);
   assert.equal(first.code, 0, first.stderr);
   assert.equal(second.code, 0, second.stderr);
   assert.equal(contentRequests().length, 1, "downloaded once");
-  assert.match(first.stdout + second.stdout, /"status":"waiting"/);
 
   await freshStore(hub);
   hub.faults.throttle = { chunkBytes: 64 * 1024, pauseMs: 40 };
