@@ -5,7 +5,7 @@
  * the same everywhere. A caller's mistake or a busy server is described in full; a genuine
  * fault is only "Internal server error", and its details belong in the log.
  */
-import { MullamaError, RequestError } from "./errors.js";
+import { MullamaError, RemoteBusyError, RequestError } from "./errors.js";
 
 /** An error as a client may see it. */
 export interface PublicError {
@@ -44,6 +44,13 @@ const statusOfCoreCode: Partial<Record<string, number>> = {
   PULL_FAILED: 502,
   // Cancelled: by a client that left, or by shutdown.
   ABORTED: 503,
+  // A gateway's upstream engine failed or could not be reached: its failure, not ours nor the caller's.
+  REMOTE_FAILED: 502,
+  REMOTE_UNREACHABLE: 502,
+  REMOTE_PROTOCOL_ERROR: 502,
+  REMOTE_BUSY: 503,
+  REMOTE_MODEL_NOT_FOUND: 404,
+  REMOTE_REJECTED: 400,
 };
 
 export function describeError(error: unknown): PublicError {
@@ -53,7 +60,9 @@ export function describeError(error: unknown): PublicError {
   if (error instanceof MullamaError) {
     const status = statusOfCoreCode[error.code];
     const param = "argument" in error && typeof error.argument === "string" ? error.argument : null;
-    if (status !== undefined) return { status, code: error.code, message: error.message, param, headers: {}, fault: false };
+    // A busy upstream's Retry-After is passed on, so the caller waits as long as the engine asked.
+    const headers: Record<string, string> = error instanceof RemoteBusyError && error.retryAfterMs !== undefined ? { "retry-after": String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))) } : {};
+    if (status !== undefined) return { status, code: error.code, message: error.message, param, headers, fault: false };
     return { status: 500, code: error.code, message: faultMessage, param: null, headers: {}, fault: true };
   }
   return frameworkError(error) ?? { status: 500, code: "INTERNAL_ERROR", message: faultMessage, param: null, headers: {}, fault: true };

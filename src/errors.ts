@@ -49,6 +49,7 @@ export type ServerErrorCode =
   | "MODEL_BUSY"
   | "INSUFFICIENT_MEMORY"
   | "NO_MODEL_STORE"
+  | "NO_UPSTREAM"
   | "SHUTTING_DOWN";
 
 export interface MullamaErrorOptions {

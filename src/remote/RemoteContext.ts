@@ -19,6 +19,7 @@ import { TokenStream } from "../streaming/TokenStream.js";
 import { parseArgument, positiveInteger } from "../validation.js";
 import { OpenAiEndpoint } from "./openaiClient.js";
 import { openAiMessages, requestBody } from "./remoteRequest.js";
+import { singleEngine, type RequestRouter, type RouteChoice } from "./requestRouter.js";
 import { RetryPolicy, sleep, type RetryOptions } from "./retryPolicy.js";
 import { upstreamParts, type AnswerKind, type ReportedUsage, type UpstreamReading } from "./upstreamParts.js";
 
@@ -59,14 +60,14 @@ export class RemoteContext {
   readonly baseUrl: string;
   /** The model every request asks for. */
   readonly model: string;
-  readonly #endpoint: OpenAiEndpoint;
+  readonly #router: RequestRouter;
   readonly #retry: RetryPolicy;
   readonly #disposeController = new AbortController();
   #disposed = false;
 
-  private constructor(endpoint: OpenAiEndpoint, model: string, retry: RetryPolicy) {
-    this.#endpoint = endpoint;
-    this.baseUrl = endpoint.settings.baseUrl;
+  private constructor(baseUrl: string, router: RequestRouter, model: string, retry: RetryPolicy) {
+    this.baseUrl = baseUrl;
+    this.#router = router;
     this.model = model;
     this.#retry = retry;
   }
@@ -76,7 +77,16 @@ export class RemoteContext {
     const parsed = parseArgument(connectOptionsSchema, options ?? {}, "options");
     const endpoint = new OpenAiEndpoint({ baseUrl: parseBaseUrl(baseUrl), apiKey: parsed.apiKey, headers: parsed.headers ?? {}, timeoutMs: parsed.timeoutMs ?? defaultTimeoutMs });
     const model = await chooseModel(endpoint, parsed.model);
-    return new RemoteContext(endpoint, model, new RetryPolicy(parsed.retry));
+    return new RemoteContext(endpoint.settings.baseUrl, singleEngine(endpoint), model, new RetryPolicy(parsed.retry));
+  }
+
+  /**
+   * @internal A context whose every try goes where `router` says (a gateway over several
+   * engines serving `model`; `name` stands for them in `baseUrl`). No engine is asked
+   * anything here: the router knows which serve the model.
+   */
+  static routed(name: string, router: RequestRouter, model: string, retry: RetryPolicy): RemoteContext {
+    return new RemoteContext(name, router, model, retry);
   }
 
   get disposed(): boolean {
@@ -166,10 +176,19 @@ export class RemoteContext {
   ): AsyncGenerator<TextPart, GenerationEnd | undefined, undefined> {
     const path = kind === "chat" ? "/chat/completions" : "/completions";
     let delivered = false;
+    let previousError: unknown;
+    const failedEndpoints: OpenAiEndpoint[] = [];
     for (let attempt = 1; ; attempt++) {
-      const reading: UpstreamReading = { url: this.baseUrl + path, kind, stop, tally };
+      let route: RouteChoice | undefined;
+      let failure: unknown;
       try {
-        const end = yield* upstreamParts(this.#endpoint.postEvents(path, body, this.model, requestSignal), reading, () => (delivered = true));
+        route = await this.#router.choose({ attempt, body, previousError, failedEndpoints, signal: requestSignal });
+        const reading: UpstreamReading = { url: route.endpoint.settings.baseUrl + path, kind, stop, tally };
+        const chosen = route;
+        const end = yield* upstreamParts(chosen.endpoint.postEvents(path, body, this.model, requestSignal), reading, () => {
+          delivered = true;
+          chosen.firstToken();
+        });
         if (reading.usage !== undefined) onUsage(reading.usage);
         return end;
       } catch (error) {
@@ -179,10 +198,18 @@ export class RemoteContext {
         }
         // Closed from outside: the stream settles itself.
         if (requestSignal.aborted) return undefined;
+        failure = error;
         const wait = delivered ? undefined : this.#retry.delayBeforeRetry(attempt, error);
         if (wait === undefined) throw error;
         tally.tokenCount = 0;
+        previousError = error;
+        if (route !== undefined) failedEndpoints.push(route.endpoint);
+        route?.end(error);
+        route = undefined;
         await sleep(wait, requestSignal);
+      } finally {
+        // A try that finished, failed for good, or was closed from outside reports here (a retried one reported above).
+        route?.end(failure);
       }
     }
   }
@@ -198,14 +225,15 @@ function withUsage(result: GenerationResult, usage: ReportedUsage | undefined): 
   return { ...result, promptTokens: usage.promptTokens, tokenCount: usage.completionTokens, cachedPromptTokens: usage.cachedPromptTokens };
 }
 
-function parseBaseUrl(baseUrl: string): string {
+/** An engine's OpenAI base URL, checked, without a trailing slash; `argument` names it in the error. */
+export function parseBaseUrl(baseUrl: string, argument = "baseUrl"): string {
   let url: URL;
   try {
     url = new URL(baseUrl);
   } catch {
-    throw new InvalidArgumentError("baseUrl", `expected an http(s) URL such as http://127.0.0.1:8000/v1, got ${JSON.stringify(baseUrl)}`);
+    throw new InvalidArgumentError(argument, `expected an http(s) URL such as http://127.0.0.1:8000/v1, got ${JSON.stringify(baseUrl)}`);
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new InvalidArgumentError("baseUrl", `expected an http(s) URL, got ${url.protocol}`);
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new InvalidArgumentError(argument, `expected an http(s) URL, got ${url.protocol}`);
   return url.href.replace(/\/+$/, "");
 }
 

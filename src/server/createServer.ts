@@ -27,6 +27,7 @@ import { registerWebUiRoutes } from "./routes/webUi.js";
 import { systemMemory } from "./models/memoryEstimate.js";
 import { ModelCatalog } from "./models/modelCatalog.js";
 import { ModelRegistry } from "./models/modelRegistry.js";
+import { UpstreamFleet } from "./upstreams/upstreamFleet.js";
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from "./serverOptions.js";
 import { ServerRuntime, type ServerPhase } from "./serverRuntime.js";
 
@@ -100,6 +101,11 @@ export class MullamaServer {
     return this.#runtime.registry;
   }
 
+  /** A gateway's upstream engines (`upstreams`), once `listen()` has checked them: their health, models and counts. */
+  get upstreams(): UpstreamFleet | undefined {
+    return this.#runtime.upstreams;
+  }
+
   /** The underlying Fastify instance, to add routes before `listen()`. */
   get fastify(): FastifyInstance {
     return this.#app;
@@ -152,7 +158,12 @@ export class MullamaServer {
   async #load(): Promise<void> {
     const settings = this.#settings;
     const catalog = await ModelCatalog.create(settings.models, { store: settings.store, serveStore: settings.serveStore, name: settings.modelName });
+    const upstreams = settings.upstreams.length === 0 ? undefined : this.#upstreamFleet();
+    this.#runtime.upstreams = upstreams;
+    // Upstreams that do not answer now are ejected, and recover at a later health check.
+    await upstreams?.start();
     const registry = new ModelRegistry(catalog, {
+      upstreams,
       settings,
       metrics: this.#runtime.metrics,
       memory: systemMemory,
@@ -165,7 +176,22 @@ export class MullamaServer {
     if (this.#runtime.phase !== "loading") return;
     this.#runtime.phase = "ready";
     const served = (await catalog.list()).map((entry) => entry.id);
-    this.#app.log.info({ url: this.#address?.url, models: served, parallel: settings.parallel, contextSize: first?.context.contextSize }, "mullama server ready");
+    const upstreamModels = upstreams === undefined ? {} : { upstreams: upstreams.status().map(({ url, healthy, models }) => ({ url, healthy, models })) };
+    this.#app.log.info({ url: this.#address?.url, models: served, parallel: settings.parallel, contextSize: first?.context.contextSize, ...upstreamModels }, "mullama server ready");
+  }
+
+  #upstreamFleet(): UpstreamFleet {
+    const settings = this.#settings;
+    return new UpstreamFleet(
+      {
+        urls: settings.upstreams,
+        upstream: { apiKey: settings.upstreamApiKey, maxInFlight: settings.upstreamMaxInFlight, ejectAfterFailures: settings.upstreamEjectAfterFailures, timeoutMs: settings.upstreamTimeoutMs },
+        healthIntervalMs: settings.upstreamHealthIntervalMs,
+        affinityPrefixLength: settings.affinityPrefixLength,
+        maxQueue: settings.maxQueue,
+      },
+      this.#runtime.metrics,
+    );
   }
 
   async #shutdown(): Promise<void> {
@@ -175,7 +201,7 @@ export class MullamaServer {
     // Closing the listener first: no new connections while running streams finish.
     const appClosed = listening ? this.#app.close() : Promise.resolve();
     // Loads in progress end first (aborted, or done); running generations get the grace period.
-    await runtime.registry?.drain(this.#settings.gracePeriodMs, cancelledByShutdown());
+    await Promise.all([runtime.registry?.drain(this.#settings.gracePeriodMs, cancelledByShutdown()), runtime.upstreams?.drain(this.#settings.gracePeriodMs, cancelledByShutdown())]);
     await this.#loading?.catch(() => {});
     runtime.resumableStreams.cancelAll();
     await this.#webSockets.closeAll(connectionDrainMs);

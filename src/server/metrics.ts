@@ -49,18 +49,23 @@ export interface GaugeSeries {
   readonly value: number;
 }
 
-/** A value read when the metrics are scraped (queue depth, busy sequences): one number, or one series per label set (per model). */
+/**
+ * A value read when the metrics are scraped (queue depth, busy sequences): one number, or
+ * one series per label set (per model). A count kept elsewhere (by an upstream) is read
+ * the same way and typed `counter`.
+ */
 export class Gauge implements Metric {
   constructor(
     readonly name: string,
     readonly help: string,
     readonly read: () => number | readonly GaugeSeries[],
+    readonly type: "gauge" | "counter" = "gauge",
   ) {}
 
   render(): string {
     const value = this.read();
-    if (typeof value === "number") return header(this.name, this.help, "gauge") + `${this.name} ${formatNumber(value)}\n`;
-    return header(this.name, this.help, "gauge") + value.map((series) => `${this.name}${formatLabels(series.labels)} ${formatNumber(series.value)}\n`).join("");
+    if (typeof value === "number") return header(this.name, this.help, this.type) + `${this.name} ${formatNumber(value)}\n`;
+    return header(this.name, this.help, this.type) + value.map((series) => `${this.name}${formatLabels(series.labels)} ${formatNumber(series.value)}\n`).join("");
   }
 }
 

@@ -13,6 +13,19 @@ export interface MetricsSources {
   webSocketConnections(): number;
   /** Per loaded model: 1 while loaded, its busy sequences, its queued generations. */
   loadedModels?(): readonly { model: string; busySequences: number; queuedGenerations: number }[];
+  /** Per upstream engine of a gateway: its URL, health, requests in flight and counts so far. */
+  upstreams?(): readonly UpstreamFigures[];
+}
+
+/** What the metrics read of one upstream. */
+export interface UpstreamFigures {
+  readonly url: string;
+  readonly healthy: boolean;
+  readonly inFlight: number;
+  readonly requests: number;
+  readonly errors: number;
+  readonly firstTokens: number;
+  readonly firstTokenSeconds: number;
 }
 
 export class ServerMetrics {
@@ -48,6 +61,15 @@ export class ServerMetrics {
     this.registry.register(new Gauge("mullama_model_loaded", "1 for each model loaded now.", perModel(() => 1)));
     this.registry.register(new Gauge("mullama_model_sequences_busy", "Sequences generating right now, by model.", perModel((model) => model.busySequences)));
     this.registry.register(new Gauge("mullama_model_queue_depth", "Generations waiting for a free sequence, by model.", perModel((model) => model.queuedGenerations)));
+    const perUpstream = (read: (upstream: UpstreamFigures) => number) => (): GaugeSeries[] => (sources.upstreams?.() ?? []).map((upstream) => ({ labels: { upstream: upstream.url }, value: read(upstream) }));
+    this.registry.register(new Gauge("mullama_upstream_healthy", "1 for each upstream engine routed to now, 0 for an ejected one.", perUpstream((upstream) => (upstream.healthy ? 1 : 0))));
+    this.registry.register(new Gauge("mullama_upstream_in_flight", "Requests sent to each upstream engine and not finished.", perUpstream((upstream) => upstream.inFlight)));
+    this.registry.register(new Gauge("mullama_upstream_requests_total", "Requests (tries, failovers included) sent to each upstream engine.", perUpstream((upstream) => upstream.requests), "counter"));
+    this.registry.register(new Gauge("mullama_upstream_errors_total", "Requests to each upstream engine that failed (refused, busy, 5xx, broken).", perUpstream((upstream) => upstream.errors), "counter"));
+    this.registry.register(new Gauge("mullama_upstream_first_tokens_total", "Requests to each upstream engine that delivered a first token.", perUpstream((upstream) => upstream.firstTokens), "counter"));
+    this.registry.register(
+      new Gauge("mullama_upstream_time_to_first_token_seconds_total", "Sum of the times to first token of each upstream engine's requests, from the try's start (divide by mullama_upstream_first_tokens_total for the mean).", perUpstream((upstream) => upstream.firstTokenSeconds), "counter"),
+    );
   }
 
   render(): string {

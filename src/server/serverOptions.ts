@@ -6,6 +6,7 @@ import { defaultModelPath } from "../model/defaultModel.js";
 import { InvalidArgumentError } from "../errors.js";
 import { ModelStore } from "../store/ModelStore.js";
 import { nonNegativeInteger, parseArgument, positiveInteger } from "../validation.js";
+import { parseBaseUrl } from "../remote/RemoteContext.js";
 import { defaultKeepAliveMs, parseKeepAlive, type KeepAliveMs } from "./models/keepAlive.js";
 
 export interface ServerOptions {
@@ -75,6 +76,26 @@ export interface ServerOptions {
   chatTemplate?: string;
   /** Serve the chat page at `/` (see docs/SERVER.md, "Chat in the browser"). Defaults to true. */
   ui?: boolean;
+  /**
+   * Upstream engines to serve models from, beside (or instead of) local ones: OpenAI base
+   * URLs as for `Context.connect` (vLLM, llama.cpp's server, another mullama), for example
+   * `http://gpu-host:8000/v1`. Each model their `/v1/models` lists is served under its name,
+   * routed among the upstreams that list it (see docs/REMOTE.md, "Gateway"). Given without
+   * `model`, `models` or `store`, the server serves no local model. Defaults to none.
+   */
+  upstreams?: readonly string[];
+  /** Sent to every upstream as `Authorization: Bearer <key>`. Defaults to none. */
+  upstreamApiKey?: string;
+  /** Most requests sent to one upstream at once; beyond that they wait (up to `maxQueue` per model), then get 503. Defaults to 64. */
+  upstreamMaxInFlight?: number;
+  /** Time between health checks of the upstreams (their `/v1/models`), in milliseconds. Defaults to 5000. */
+  upstreamHealthIntervalMs?: number;
+  /** Consecutive failures (requests or health checks) that eject an upstream until a health check answers. Defaults to 3. */
+  upstreamEjectAfterFailures?: number;
+  /** Longest wait for an upstream's answer to start, and then for each chunk, in milliseconds. Defaults to 300000. */
+  upstreamTimeoutMs?: number;
+  /** Characters (or token ids) of a prompt's start that pick its upstream, so prompts sharing them hit one prefix cache; 0 turns affinity off. Defaults to 256. */
+  affinityPrefixLength?: number;
   /** Log each failed request once, and each finished generation (JSON lines, via Fastify's logger). Defaults to false. */
   logger?: boolean | ServerLoggerOptions;
 }
@@ -114,6 +135,13 @@ export interface ResolvedServerOptions {
   chatTemplate: string | undefined;
   ui: boolean;
   logger: ServerLoggerOptions | undefined;
+  upstreams: readonly string[];
+  upstreamApiKey: string | undefined;
+  upstreamMaxInFlight: number;
+  upstreamHealthIntervalMs: number;
+  upstreamEjectAfterFailures: number;
+  upstreamTimeoutMs: number;
+  affinityPrefixLength: number;
 }
 
 export const serverDefaults = {
@@ -128,6 +156,11 @@ export const serverDefaults = {
   resumeBufferBytes: 1024 * 1024,
   gracePeriodMs: 10_000,
   maxLoadedModels: 3,
+  upstreamMaxInFlight: 64,
+  upstreamHealthIntervalMs: 5_000,
+  upstreamEjectAfterFailures: 3,
+  upstreamTimeoutMs: 300_000,
+  affinityPrefixLength: 256,
 } as const;
 
 const nonEmpty = (what: string) => z.string({ error: `expected ${what}` }).trim().min(1, `${what} must not be empty`);
@@ -158,6 +191,13 @@ const serverOptionsSchema = z.strictObject({
   gracePeriodMs: nonNegativeInteger().optional(),
   chatTemplate: nonEmpty("a chat template").optional(),
   ui: z.boolean({ error: "expected true or false" }).optional(),
+  upstreams: z.array(nonEmpty("an upstream URL")).optional(),
+  upstreamApiKey: nonEmpty("an API key").optional(),
+  upstreamMaxInFlight: positiveInteger().max(100_000, "must be at most 100000").optional(),
+  upstreamHealthIntervalMs: positiveInteger().optional(),
+  upstreamEjectAfterFailures: positiveInteger().max(1000, "must be at most 1000").optional(),
+  upstreamTimeoutMs: positiveInteger().optional(),
+  affinityPrefixLength: nonNegativeInteger().max(1_000_000, "must be at most 1000000").optional(),
   logger: z
     .union([
       z.boolean(),
@@ -175,7 +215,9 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
   const corsOrigin = parsed.corsOrigin;
   if (parsed.model !== undefined && parsed.models !== undefined) throw new InvalidArgumentError("options.models", "give either model or models, not both");
   const serveStore = parsed.store !== undefined && parsed.store !== false;
-  const models = parsed.models ?? (parsed.model !== undefined ? [parsed.model] : serveStore ? [] : [defaultModelPath]);
+  const upstreams = (parsed.upstreams ?? []).map((url, index) => parseBaseUrl(url, `options.upstreams[${index}]`));
+  // A gateway serves its upstreams' models, and local ones only when it is given some.
+  const models = parsed.models ?? (parsed.model !== undefined ? [parsed.model] : serveStore || upstreams.length > 0 ? [] : [defaultModelPath]);
   const single = models.length === 1 && !serveStore;
   let keepAliveMs = single ? Infinity : defaultKeepAliveMs;
   if (parsed.keepAlive !== undefined) {
@@ -210,5 +252,12 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     chatTemplate: parsed.chatTemplate,
     ui: parsed.ui ?? true,
     logger: parsed.logger === true ? {} : parsed.logger === false || parsed.logger === undefined ? undefined : parsed.logger,
+    upstreams,
+    upstreamApiKey: parsed.upstreamApiKey,
+    upstreamMaxInFlight: parsed.upstreamMaxInFlight ?? serverDefaults.upstreamMaxInFlight,
+    upstreamHealthIntervalMs: parsed.upstreamHealthIntervalMs ?? serverDefaults.upstreamHealthIntervalMs,
+    upstreamEjectAfterFailures: parsed.upstreamEjectAfterFailures ?? serverDefaults.upstreamEjectAfterFailures,
+    upstreamTimeoutMs: parsed.upstreamTimeoutMs ?? serverDefaults.upstreamTimeoutMs,
+    affinityPrefixLength: parsed.affinityPrefixLength ?? serverDefaults.affinityPrefixLength,
   };
 }

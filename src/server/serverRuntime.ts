@@ -9,12 +9,13 @@ import type { FastifyReply } from "fastify";
 import { unavailable } from "./httpErrors.js";
 import type { KeepAliveMs } from "./models/keepAlive.js";
 import type { LoadedModel } from "./models/loadedModel.js";
-import type { ModelRegistry } from "./models/modelRegistry.js";
+import type { ModelRegistry, ServingModel } from "./models/modelRegistry.js";
+import type { UpstreamFleet } from "./upstreams/upstreamFleet.js";
 import { ResumableStreams } from "./resumableStreams.js";
 import type { ResolvedServerOptions } from "./serverOptions.js";
 import { ServerMetrics } from "./serverMetrics.js";
 
-export type { LoadedModel };
+export type { LoadedModel, ServingModel };
 
 /** `created` -> `loading` (listening, not ready) -> `ready` -> `closing` -> `closed`; `failed` when starting failed. */
 export type ServerPhase = "created" | "loading" | "ready" | "closing" | "closed" | "failed";
@@ -26,6 +27,8 @@ export class ServerRuntime {
   readonly resumableStreams: ResumableStreams;
   phase: ServerPhase = "created";
   registry: ModelRegistry | undefined;
+  /** The upstream engines of a gateway (`--upstream`), once the server has started. */
+  upstreams: UpstreamFleet | undefined;
   webSocketConnections = 0;
 
   constructor(settings: ResolvedServerOptions) {
@@ -38,6 +41,7 @@ export class ServerRuntime {
       parallelSequences: () => settings.parallel,
       webSocketConnections: () => this.webSocketConnections,
       loadedModels: () => loaded().map((model) => ({ model: model.served.id, busySequences: model.context.busySequences, queuedGenerations: model.context.waitingGenerations })),
+      upstreams: () => (this.upstreams?.upstreams ?? []).map((upstream) => ({ url: upstream.baseUrl, healthy: upstream.healthy, inFlight: upstream.inFlight, ...upstream.counts })),
     });
   }
 
@@ -53,7 +57,7 @@ export class ServerRuntime {
    * The model `name` names (the default model when undefined), held until the response
    * ends; `keepAliveMs` (a request's `keep_alive`) becomes its keep-alive.
    */
-  async modelForRequest(reply: FastifyReply, name: string | undefined, keepAliveMs?: KeepAliveMs | null): Promise<LoadedModel> {
+  async modelForRequest(reply: FastifyReply, name: string | undefined, keepAliveMs?: KeepAliveMs | null): Promise<ServingModel> {
     const lease = await this.ready().acquire(name, keepAliveMs ?? undefined);
     const response = reply.raw;
     if (response.destroyed || response.writableFinished) lease.release();

@@ -18,7 +18,9 @@ export const serveCommand = defineCommand({
 /api/*, SSE on /generate, WebSocket on /ws, /health and /metrics. See docs/SERVER.md.
 Without -m it serves every model in the store (the bundled demo model when the store is
 empty), each loaded on first use; a request's "model" field picks one. With one -m it
-serves that model, loaded at start; -m may repeat.`,
+serves that model, loaded at start; -m may repeat. With --upstream it is a gateway: the
+models of those engines (vLLM, llama.cpp's server, another mullama) are served too, and
+without -m only they are. See docs/REMOTE.md, "Gateway".`,
   options: {
     ...pickOptions(...modelOptionNames),
     model: { ...cliOptions.model, multiple: true, help: `${cliOptions.model.help}; repeatable` },
@@ -53,6 +55,8 @@ serves that model, loaded at start; -m may repeat.`,
       value: "<s>",
       help: `seconds a native SSE stream whose client dropped keeps going,\nresumable at GET /generate/<id>; 0 cancels at once (default: ${serverDefaults.resumeWindowMs / 1000})`,
     },
+    upstream: { type: "string", multiple: true, value: "<url>", help: "serve the models of this OpenAI-compatible engine too (its base URL,\nsuch as http://gpu-host:8000/v1), routed among the engines that\nlist them; repeatable; without -m, only theirs are served" },
+    "upstream-key": { type: "string", value: "<key>", help: "API key sent to every upstream (Authorization: Bearer);\nMULLAMA_UPSTREAM_KEY works too and stays out of ps" },
     "no-ui": { type: "boolean", help: "do not serve the chat page at /" },
     quiet: { type: "boolean", short: "q", help: "do not log requests (errors and generations) to stdout" },
   },
@@ -63,12 +67,15 @@ serves that model, loaded at start; -m may repeat.`,
     const host = values.host ?? serverDefaults.host;
     const port = integerFlag("port", values.port, { min: 0, max: 65_535 }) ?? serverDefaults.port;
     const given = values.model ?? [];
+    const upstreams = values.upstream ?? [];
+    const upstreamApiKey = values["upstream-key"] ?? (process.env.MULLAMA_UPSTREAM_KEY || undefined);
     if (given.length > 1 && values["model-name"] !== undefined) throw new InvalidArgumentError("--model-name", "names the model of a single -m; with several, each is named by its store or file name");
     // A reference is pulled here (with --pull); the server is given a path, or the store name for a stored model.
     const resolved = [];
     for (const model of given) resolved.push(await resolveModelOption(model, values.pull));
     const store = new ModelStore();
-    const fromStore = resolved.length === 0;
+    // A gateway without -m serves its upstreams' models only.
+    const fromStore = resolved.length === 0 && upstreams.length === 0;
     const models = fromStore ? ((await store.list()).length === 0 ? [defaultModelPath] : undefined) : resolved.length > 1 ? resolved.map((model) => model.name ?? model.path) : undefined;
     // The headers of the models named are read now, so a file that is no model fails before anything is bound.
     const details = await Promise.all(resolved.map((model) => readModelDetails(model.path)));
@@ -94,6 +101,8 @@ serves that model, loaded at start; -m may repeat.`,
         bodyLimit: integerFlag("body-limit", values["body-limit"], { max: 1024 * 1024 * 1024 }),
         gracePeriodMs: gracePeriodSeconds === undefined ? undefined : gracePeriodSeconds * 1000,
         resumeWindowMs: resumeWindowSeconds === undefined ? undefined : resumeWindowSeconds * 1000,
+        upstreams: upstreams.length === 0 ? undefined : upstreams,
+        upstreamApiKey,
       }),
       ui: values["no-ui"] !== true,
       gpu: values.gpu ? "auto" : false,
@@ -127,8 +136,10 @@ serves that model, loaded at start; -m may repeat.`,
     }
     if (first === undefined) {
       const context = server.context;
-      const served = (await server.models!.catalog.list()).map((entry) => entry.id);
-      const shape = context !== undefined ? `${context.sequences} parallel x ${context.contextSize} tokens of context` : `${served.length} model(s), each loaded on first use: ${served.join(", ") || "none yet (mullama pull adds one)"}`;
+      const served = [...(await server.models!.catalog.list()).map((entry) => entry.id), ...(server.upstreams?.modelNames ?? [])];
+      const fleet = server.upstreams;
+      const healthy = fleet?.upstreams.filter((upstream) => upstream.healthy).length ?? 0;
+      const shape = fleet !== undefined ? `gateway to ${healthy} of ${fleet.upstreams.length} upstream(s) healthy, serving: ${served.join(", ") || "no model yet"}` : context !== undefined ? `${context.sequences} parallel x ${context.contextSize} tokens of context` : `${served.length} model(s), each loaded on first use: ${served.join(", ") || "none yet (mullama pull adds one)"}`;
       process.stderr.write(`mullama: serving ${server.address!.url} (${shape}${apiKey === undefined ? "" : ", API key required"}); Ctrl+C stops\n`);
       if (values["no-ui"] !== true) process.stderr.write(`mullama: chat in a browser at ${server.address!.url}/\n`);
     }

@@ -5,21 +5,27 @@
  * them, and the next request tries again. Before a load starts, it must fit: at most
  * `maxLoadedModels` at once and the memory estimate (memoryEstimate.ts), making room by
  * unloading idle models, least recently used first (eviction.ts). A model unloads when its
- * keep-alive runs out.
+ * keep-alive runs out. A gateway's registry also knows the models its upstream engines
+ * serve (upstreams/upstreamFleet.ts): a name no local model has goes to them.
  */
 import { errorMessage, ModelLoadError, MullamaError, RequestError } from "../../errors.js";
 import { modelNotFound, unavailable } from "../httpErrors.js";
 import type { ResolvedServerOptions } from "../serverOptions.js";
 import type { ServerMetrics } from "../serverMetrics.js";
+import type { UpstreamFleet } from "../upstreams/upstreamFleet.js";
+import type { UpstreamModel } from "../upstreams/upstreamModel.js";
 import { chooseEvictions } from "./eviction.js";
 import type { KeepAliveMs } from "./keepAlive.js";
 import { LoadedModel } from "./loadedModel.js";
 import { estimateModelBytes, formatBytes, type MemoryProbe } from "./memoryEstimate.js";
 import type { CatalogEntry, ModelCatalog } from "./modelCatalog.js";
 
+/** What serves a request: a model loaded here, or one served by upstream engines. */
+export type ServingModel = LoadedModel | UpstreamModel;
+
 /** A model held by one request; `release()` once the request is over (safe to call twice). */
 export interface ModelLease {
-  readonly model: LoadedModel;
+  readonly model: ServingModel;
   readonly release: () => void;
 }
 
@@ -30,6 +36,8 @@ export interface RegistryOptions {
   /** The keep-alive of a model whose requests give none. */
   readonly defaultKeepAliveMs: KeepAliveMs;
   readonly log: (fields: Record<string, unknown>, message: string) => void;
+  /** The upstream engines of a gateway, whose models are served beside the local ones. Defaults to none. */
+  readonly upstreams?: UpstreamFleet | undefined;
 }
 
 export class ModelRegistry {
@@ -49,6 +57,9 @@ export class ModelRegistry {
 
   /** The model `name` means (the default one when undefined), loaded; 404 when there is none, 503/507 when it cannot load now. */
   async acquire(name: string | undefined, keepAliveMs?: KeepAliveMs): Promise<ModelLease> {
+    const upstream = await this.upstreamModel(name);
+    // Nothing to hold: the upstream engines keep their models loaded.
+    if (upstream !== undefined) return { model: upstream, release: () => {} };
     const entry = await this.entry(name);
     for (;;) {
       let model = this.#loaded.get(entry.id);
@@ -70,8 +81,17 @@ export class ModelRegistry {
     if (this.#abort.signal.aborted) throw unavailable("SHUTTING_DOWN", "The server is shutting down");
     const entry = name === undefined ? await this.catalog.defaultEntry() : await this.catalog.find(name);
     if (entry !== undefined) return entry;
-    const available = (await this.catalog.list()).map((each) => each.id);
+    const available = [...(await this.catalog.list()).map((each) => each.id), ...(this.#options.upstreams?.modelNames ?? [])];
     throw modelNotFound(name ?? "(default)", available);
+  }
+
+  /** The upstream model a requested name means, when no local model has it (the first upstream model when no name is given and nothing is local). */
+  async upstreamModel(name: string | undefined): Promise<UpstreamModel | undefined> {
+    const upstreams = this.#options.upstreams;
+    if (upstreams === undefined) return undefined;
+    if (this.#abort.signal.aborted) throw unavailable("SHUTTING_DOWN", "The server is shutting down");
+    const local = name === undefined ? await this.catalog.defaultEntry() : await this.catalog.find(name);
+    return local === undefined ? upstreams.model(name) : undefined;
   }
 
   /** Loads a model ahead of any request (the single model of a server, at start); rejects with the load's own error. */

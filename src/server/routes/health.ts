@@ -4,7 +4,8 @@
  * balancers stop sending traffic). Open without an API key. The default model's figures
  * stay at the top level, as a server of one model has always answered; `models` lists
  * every model with its state (`loaded`, `loading`, `available`) and, when loaded, its
- * figures.
+ * figures. A gateway adds `upstreams`: each upstream engine's health, models, requests in
+ * flight and counts.
  * `GET /metrics`: Prometheus text format.
  */
 import type { FastifyInstance } from "fastify";
@@ -37,6 +38,8 @@ export function registerHealthRoutes(app: FastifyInstance, runtime: ServerRuntim
         if (loaded !== undefined) return { name: entry.id, state: "loaded", ...figures(loaded) };
         return { name: entry.id, state: registry.isLoading(entry.id) ? "loading" : "available" };
       }),
+      // A gateway's upstream engines: health (ejected ones are not routed to), load, counts.
+      ...(runtime.upstreams === undefined ? {} : { upstreams: runtime.upstreams.status() }),
     };
   });
 

@@ -11,8 +11,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ToolCall } from "../../generation/events.js";
 import type { ChatMessage } from "../../model/chatPrompt.js";
 import { collectGeneration, streamGeneration, type GenerationCall } from "../generationRun.js";
+import { unsupported } from "../httpErrors.js";
 import { parseRequestBody } from "../requestBody.js";
+import type { GenerationInput } from "../scheduler.js";
 import type { LoadedModel, ServerRuntime } from "../serverRuntime.js";
+import { UpstreamModel } from "../upstreams/upstreamModel.js";
 import { serverVersion } from "../version.js";
 import { durations, ollamaStreamFormat, wholeAnswer, type AnswerShapes } from "./ollamaAnswers.js";
 import {
@@ -38,14 +41,15 @@ async function generate(runtime: ServerRuntime, request: FastifyRequest, reply: 
   const loaded = await runtime.modelForRequest(reply, body.model, body.keep_alive);
   const prompt = body.prompt ?? "";
   if (prompt === "" && (body.context == null || body.context.length === 0)) return loadOnly(reply, body, { response: "" });
-  const { tokens, stop } = generatePrompt(loaded, body, prompt);
+  const { input, tokens, stop } = loaded instanceof UpstreamModel ? upstreamPrompt(body, prompt) : generatePrompt(loaded, body, prompt);
   const options = { ...generationOptions(body.options, stop), ...formatJsonSchema(body.format) };
-  const call = { scheduler: loaded.scheduler, prompt: tokens, options, keepAliveIntervalMs: runtime.settings.keepAliveIntervalMs };
+  const call = { scheduler: loaded.scheduler, prompt: input, options, keepAliveIntervalMs: runtime.settings.keepAliveIntervalMs };
+  // `context` lets an old-style client continue the conversation by sending it back (token ids: only for a local model).
+  const context = (generated: readonly number[]) => (tokens === undefined ? {} : { context: [...tokens, ...generated] });
   return respond(request, reply, call, body.stream !== false, {
     piece: (text) => ({ response: text }),
-    // `context` lets an old-style client continue the conversation by sending it back.
-    final: (result, generated) => ({ response: "", context: [...tokens, ...generated], ...durations(result) }),
-    whole: (result, generated) => ({ response: result.text, context: [...tokens, ...generated], ...durations(result) }),
+    final: (result, generated) => ({ response: "", ...context(generated), ...durations(result) }),
+    whole: (result, generated) => ({ response: result.text, ...context(generated), ...durations(result) }),
     model: body.model,
   });
 }
@@ -96,7 +100,7 @@ function loadOnly(reply: FastifyReply, body: { model: string; stream?: boolean |
  * used as it is (a system text goes first); otherwise it is the user's turn in the model's
  * template. An earlier answer's `context` goes in front, without a second BOS.
  */
-function generatePrompt(loaded: LoadedModel, body: GenerateRequest, prompt: string): { tokens: number[]; stop: string[] } {
+function generatePrompt(loaded: LoadedModel, body: GenerateRequest, prompt: string): { input: GenerationInput; tokens: number[]; stop: string[] } {
   const model = loaded.context.model;
   const continuing = body.context != null && body.context.length > 0;
   const useTemplate = body.raw !== true && loaded.chat.format !== "transcript";
@@ -112,5 +116,18 @@ function generatePrompt(loaded: LoadedModel, body: GenerateRequest, prompt: stri
     const text = body.system && body.raw !== true ? `${body.system}\n\n${prompt}` : prompt;
     tokens = model.tokenize(text, { addBos: !continuing });
   }
-  return { tokens: continuing ? [...body.context!, ...tokens] : tokens, stop };
+  const all = continuing ? [...body.context!, ...tokens] : tokens;
+  return { input: all, tokens: all, stop };
+}
+
+/**
+ * The prompt for a model on upstream engines, which apply their own templates: with `raw`
+ * the text as it is (a completion), otherwise the user's turn as a chat. Their token ids
+ * are not known here, so there is no `context` to continue from.
+ */
+function upstreamPrompt(body: GenerateRequest, prompt: string): { input: GenerationInput; tokens: undefined; stop: string[] } {
+  if (body.context != null && body.context.length > 0) throw unsupported("context", "a model served by an upstream engine cannot continue from token ids; send the conversation to /api/chat");
+  if (body.raw === true) return { input: prompt, tokens: undefined, stop: [] };
+  const messages: ChatMessage[] = [...(body.system ? [{ role: "system" as const, content: body.system }] : []), { role: "user", content: prompt }];
+  return { input: { messages }, tokens: undefined, stop: [] };
 }

@@ -13,7 +13,7 @@ import { modelFacts, type ModelFacts } from "../models/modelFacts.js";
 import type { ModelStore } from "../../store/ModelStore.js";
 import { parseRequestBody } from "../requestBody.js";
 import type { ServerRuntime } from "../serverRuntime.js";
-import { runningEntry, showBody, tagsEntry } from "./ollamaModels.js";
+import { runningEntry, showBody, tagsEntry, upstreamTagsEntry } from "./ollamaModels.js";
 import { showRequestSchema } from "./ollamaSchemas.js";
 
 const deleteRequestSchema = z.strictObject({
@@ -27,7 +27,10 @@ export function registerOllamaModelRoutes(app: FastifyInstance, runtime: ServerR
     const entries = await runtime.ready().catalog.list();
     // A file damaged or removed since it was listed is left out rather than failing the whole list.
     const facts = await Promise.all(entries.map((entry) => modelFacts(entry).catch(() => undefined)));
-    return { models: facts.filter((each) => each !== undefined).map(tagsEntry) };
+    const local = facts.filter((each) => each !== undefined).map(tagsEntry);
+    // A gateway's upstream models: a name, and nothing this side knows about their files.
+    const upstream = (runtime.upstreams?.modelNames ?? []).filter((name) => !entries.some((entry) => entry.id === name)).map(upstreamTagsEntry);
+    return { models: [...local, ...upstream] };
   });
 
   app.get("/api/ps", async () => {

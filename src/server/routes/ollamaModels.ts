@@ -32,6 +32,12 @@ export function tagsEntry(facts: ModelFacts) {
   };
 }
 
+/** `/api/tags` for a model served by a gateway's upstream engines: its name; its files are theirs. */
+export function upstreamTagsEntry(name: string) {
+  const tagged = taggedName(name);
+  return { name: tagged, model: tagged, modified_at: new Date(0).toISOString(), size: 0, digest: "", details: { parent_model: "", format: "upstream", family: "", families: [], parameter_size: "", quantization_level: "" } };
+}
+
 /** `/api/ps`: a loaded model, when it will be unloaded, and its memory estimate (all in RAM: `size_vram` 0). */
 export function runningEntry(facts: ModelFacts, loaded: LoadedModel) {
   return { ...tagsEntry(facts), size: loaded.estimatedBytes, expires_at: loaded.expiresAt?.toISOString() ?? foreverDate, size_vram: 0, context_length: loaded.context.contextSize };

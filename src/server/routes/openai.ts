@@ -11,7 +11,7 @@ import { collectGeneration, streamGeneration, type GenerationCall } from "../gen
 import { badRequest, unsupported } from "../httpErrors.js";
 import { parseRequestBody } from "../requestBody.js";
 import type { CatalogEntry } from "../models/modelCatalog.js";
-import type { LoadedModel, ServerRuntime } from "../serverRuntime.js";
+import type { ServerRuntime, ServingModel } from "../serverRuntime.js";
 import { completionBody, openAiStreamFormat, type CompletionKind } from "./openaiAnswers.js";
 import { assistantToolCalls, toolOptions } from "./openaiTools.js";
 import {
@@ -24,8 +24,18 @@ import {
 } from "./openaiSchemas.js";
 
 export function registerOpenAiRoutes(app: FastifyInstance, runtime: ServerRuntime): void {
-  app.get("/v1/models", async () => ({ object: "list", data: (await runtime.ready().catalog.list()).map(modelObject) }));
-  app.get<{ Params: { model: string } }>("/v1/models/:model", async (request) => modelObject(await runtime.ready().entry(request.params.model)));
+  app.get("/v1/models", async () => {
+    const registry = runtime.ready();
+    const local = (await registry.catalog.list()).map(modelObject);
+    // A gateway lists its upstreams' models too; a local model of the same name is the one served.
+    const upstream = (runtime.upstreams?.modelNames ?? []).filter((name) => !local.some((model) => model.id === name)).map(upstreamModelObject);
+    return { object: "list", data: [...local, ...upstream] };
+  });
+  app.get<{ Params: { model: string } }>("/v1/models/:model", async (request) => {
+    const registry = runtime.ready();
+    const upstream = await registry.upstreamModel(request.params.model);
+    return upstream === undefined ? modelObject(await registry.entry(request.params.model)) : upstreamModelObject(upstream.served.id);
+  });
   app.post("/v1/chat/completions", (request, reply) => chatCompletion(runtime, request, reply));
   app.post("/v1/completions", (request, reply) => completion(runtime, request, reply));
 }
@@ -49,7 +59,7 @@ async function completion(runtime: ServerRuntime, request: FastifyRequest, reply
   return respond(request, reply, loaded, { scheduler: loaded.scheduler, prompt: completionPrompt(body.prompt), options, keepAliveIntervalMs: runtime.settings.keepAliveIntervalMs }, body, "completion");
 }
 
-async function respond(request: FastifyRequest, reply: FastifyReply, loaded: LoadedModel, generation: GenerationCall, body: ChatCompletionRequest | CompletionRequest, kind: CompletionKind): Promise<unknown> {
+async function respond(request: FastifyRequest, reply: FastifyReply, loaded: ServingModel, generation: GenerationCall, body: ChatCompletionRequest | CompletionRequest, kind: CompletionKind): Promise<unknown> {
   // `user` identifies the caller's end user; it goes to the log, nowhere else.
   const call = body.user ? { ...generation, logFields: { user: body.user } } : generation;
   const identity = { id: `${kind === "chat" ? "chatcmpl" : "cmpl"}-${randomUUID().replaceAll("-", "")}`, created: Math.floor(Date.now() / 1000), model: body.model };
@@ -65,6 +75,10 @@ async function respond(request: FastifyRequest, reply: FastifyReply, loaded: Loa
 
 function modelObject(entry: CatalogEntry) {
   return { id: entry.id, object: "model", created: Math.floor(entry.modifiedAt.getTime() / 1000), owned_by: "mullama" };
+}
+
+function upstreamModelObject(name: string) {
+  return { id: name, object: "model", created: 0, owned_by: "upstream" };
 }
 
 function generationOptions(body: ChatCompletionRequest | CompletionRequest, maxTokens: number | null | undefined, formatStops: readonly string[]): GenerationOptions {

@@ -35,7 +35,7 @@ export function completionBody(kind: CompletionKind, identity: AnswerIdentity, r
   return { ...identity, object: kind === "chat" ? "chat.completion" : "text_completion", choices: [choice], usage: usage(result) };
 }
 
-export function openAiStreamFormat(kind: CompletionKind, identity: AnswerIdentity, includeUsage: boolean, served: ServedModel): WireFormat<string> {
+export function openAiStreamFormat(kind: CompletionKind, identity: AnswerIdentity, includeUsage: boolean, served: Pick<ServedModel, "digest">): WireFormat<string> {
   const object = kind === "chat" ? "chat.completion.chunk" : "text_completion";
   const system_fingerprint = `mullama-${served.digest.slice(0, 12)}`;
   // With include_usage, OpenAI sends `usage: null` on every chunk but the last.
