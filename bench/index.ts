@@ -14,6 +14,7 @@ import { demoModel, randomModels } from "./models.ts";
 import { watchNeighbours } from "./neighbours.ts";
 import type { BenchmarkRun, BenchmarkSection, SummaryLine } from "./section.ts";
 import { decodeSection, promptSection } from "./sections/decodeSection.ts";
+import { gatewaySection } from "./sections/gatewaySection.ts";
 import { defaultsSection } from "./sections/defaultsSection.ts";
 import { limitSection } from "./sections/limitSection.ts";
 import { memorySection } from "./sections/memorySection.ts";
@@ -21,10 +22,11 @@ import { serverSection } from "./sections/serverSection.ts";
 import { startupSection } from "./sections/startupSection.ts";
 import { threadsSection } from "./sections/threadsSection.ts";
 
-const sections: BenchmarkSection[] = [decodeSection, promptSection, limitSection, threadsSection, serverSection, memorySection, startupSection, defaultsSection];
+const sections: BenchmarkSection[] = [decodeSection, promptSection, limitSection, threadsSection, serverSection, gatewaySection, memorySection, startupSection, defaultsSection];
 
 const quick = process.argv.includes("--quick");
 const only = process.argv.find((argument) => argument.startsWith("--only="))?.slice("--only=".length).split(",");
+const selected = sections.filter((section) => only === undefined || only.includes(section.name));
 const started = performance.now();
 const loadBefore = loadAverage();
 
@@ -33,7 +35,7 @@ const run: BenchmarkRun = {
   repeats: quick ? 3 : 5,
   threads: defaultThreadCount(),
   demoModel: await demoModel(),
-  randomModels: await randomModels(),
+  randomModels: selected.some((section) => section.usesModels !== false) ? await randomModels() : [],
   shared: new Map(),
 };
 
@@ -41,8 +43,7 @@ const markdownSections: string[] = [];
 const summary: SummaryLine[] = [];
 /** Average cores other processes kept busy, per section. */
 const neighbourUse: string[] = [];
-for (const section of sections) {
-  if (only !== undefined && !only.includes(section.name)) continue;
+for (const section of selected) {
   const sectionStarted = performance.now();
   const neighbours = watchNeighbours();
   const report = await section.run(run);

@@ -36,5 +36,7 @@ export interface SectionReport {
 export interface BenchmarkSection {
   /** For `--only=name,name`. */
   name: string;
+  /** Whether it runs the benchmark models (the random ones are written on first use, about 20 s). Defaults to true. */
+  usesModels?: boolean;
   run(run: BenchmarkRun): Promise<SectionReport>;
 }
