@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import OpenAI from "openai";
+import WebSocket from "ws";
 import { unusedPort } from "../helpers/ports.ts";
 import { killChild, startChildUpstream, type ChildUpstream } from "./gatewayHelpers.ts";
 import { postJson, readJsonLines, readServerSentEvents, startTestServer, waitFor, type TestServer } from "./helpers.ts";
@@ -111,6 +112,26 @@ describe("a gateway over two mullama upstreams", () => {
     const direct = await first.server.context!.generate("In the beginning", { ...greedy, maxTokens: 8 });
     const text = events.filter((event) => event.event === "token").map((event) => (JSON.parse(event.data!) as { text: string }).text).join("");
     assert.equal(text, direct.text);
+  });
+
+  test("WebSocket generations route to the upstreams", async () => {
+    const socket = new WebSocket(`${gateway.url.replace("http", "ws")}/ws`);
+    const messages: { type: string; id?: string; text?: string }[] = [];
+    socket.on("message", (data) => messages.push(JSON.parse(String(data))));
+    await new Promise((resolve, reject) => socket.once("open", resolve).once("error", reject));
+    socket.send(JSON.stringify({ type: "generate", id: "one", model, prompt: "The LORD is my", options: { temperature: 0, maxTokens: 10 } }));
+    await waitFor(() => messages.some((message) => message.type === "done" && message.id === "one"), 20_000, "the WebSocket generation to end");
+    socket.close();
+    const direct = await first.server.context!.generate("The LORD is my", { ...greedy, maxTokens: 10 });
+    assert.equal(messages.filter((message) => message.type === "token").map((message) => message.text).join(""), direct.text);
+  });
+
+  test("what upstreams are not sent is refused with a clear 400, not ignored: tools, response_format", async () => {
+    const messages = [{ role: "user" as const, content: "Hello" }];
+    const tools = [{ type: "function" as const, function: { name: "lookup", parameters: { type: "object", properties: {} } } }];
+    await assert.rejects(client.chat.completions.create({ model, messages, tools }), (error: unknown) => error instanceof OpenAI.APIError && error.status === 400 && /tools/.test(error.message));
+    const response_format = { type: "json_schema" as const, json_schema: { name: "answer", schema: { type: "object", properties: { name: { type: "string", maxLength: 8 } } } } };
+    await assert.rejects(client.chat.completions.create({ model, messages, response_format }), (error: unknown) => error instanceof OpenAI.APIError && error.status === 400 && /structured output/.test(error.message));
   });
 
   test("/health lists each upstream: healthy, its models and counts", async () => {

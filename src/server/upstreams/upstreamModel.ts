@@ -7,6 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import { RemoteBusyError, RemoteConnectionError, RemoteServerError, RequestError } from "../../errors.js";
+import type { GenerationOptions } from "../../generation/options.js";
 import { RemoteContext } from "../../remote/RemoteContext.js";
 import type { RequestRouter } from "../../remote/requestRouter.js";
 import { RetryPolicy } from "../../remote/retryPolicy.js";
@@ -29,8 +30,8 @@ export class UpstreamModel {
     this.remote = RemoteContext.routed(`upstreams of ${name}`, router, name, new FailoverPolicy(options.retries));
     const remote = this.remote;
     const context: GenerationContext = {
-      stream: (prompt, streamOptions) => remote.stream(prompt, streamOptions),
-      chat: (messages, chatOptions) => remote.chat(messages, chatOptions),
+      stream: (prompt, streamOptions) => remote.stream(prompt, refuseConstraints(name, streamOptions)),
+      chat: (messages, chatOptions) => remote.chat(messages, refuseConstraints(name, chatOptions)),
       get sequences() {
         return options.capacity();
       },
@@ -52,6 +53,14 @@ export class UpstreamModel {
     }
     await this.remote.dispose();
   }
+}
+
+/** A JSON schema or grammar is enforced by a local engine only: refused here rather than sent on and silently ignored. */
+function refuseConstraints<Options extends GenerationOptions>(model: string, options: Options | undefined): Options | undefined {
+  if (options?.jsonSchema !== undefined || options?.grammar !== undefined) {
+    throw new RequestError(400, "UNSUPPORTED_PARAMETER", `The model "${model}" is served by an upstream engine; structured output (response_format, format) is not routed to upstreams yet`, { param: "response_format" });
+  }
+  return options;
 }
 
 /**
