@@ -211,6 +211,23 @@ describe("an upstream down at start", () => {
   });
 });
 
+describe("no healthy upstream", () => {
+  test("a model whose every upstream is ejected answers 503 NO_UPSTREAM with Retry-After, before any stream starts", async () => {
+    const upstream = await startTestServer({ parallel: 1, contextSize: 512 });
+    const gateway = await startTestServer({ upstreams: [`${upstream.url}/v1`], upstreamHealthIntervalMs: 100, upstreamEjectAfterFailures: 1 });
+    try {
+      await upstream.server.close();
+      await waitFor(() => !gateway.server.upstreams!.status()[0]!.healthy, 5_000, "the closed upstream to be ejected");
+      const response = await postJson(`${gateway.url}/v1/completions`, { model, prompt: "And God said", max_tokens: 4, stream: true });
+      assert.equal(response.status, 503);
+      assert.equal(response.headers.get("retry-after"), "1");
+      assert.equal(((await response.json()) as { error: { code: string } }).error.code, "no_upstream");
+    } finally {
+      await gateway.server.close();
+    }
+  });
+});
+
 describe("every upstream full", () => {
   test("answers 503 with Retry-After, and serves again once a request ends", async () => {
     const upstream = await startTestServer({ parallel: 2, contextSize: 512 });

@@ -7,7 +7,7 @@ import { Upstream } from "../../src/server/upstreams/upstream.ts";
 import { unusedPort } from "../helpers/ports.ts";
 
 const url = "http://engine/v1/completions";
-const settings = { apiKey: undefined, maxInFlight: 4, ejectAfterFailures: 3, timeoutMs: 2_000 };
+const settings = { apiKey: undefined, maxInFlight: 4, ejectAfterFailures: 3, timeoutMs: 60_000, healthTimeoutMs: 300 };
 
 async function answeringUpstream(): Promise<{ upstream: Upstream; close: () => Promise<void> }> {
   const server = createServer((_request, response) => response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ data: [{ id: "alpha" }, { id: "beta" }] })));
@@ -62,4 +62,20 @@ test("an upstream that does not answer its first check is ejected at once, and k
   assert.equal(await upstream.check(), false, "never healthy");
   assert.equal(upstream.healthy, false);
   assert.deepEqual(upstream.models, []);
+});
+
+test("a hung engine fails its health check within the health timeout, not the long request timeout", async () => {
+  const server = createServer(() => {});
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  try {
+    const upstream = new Upstream({ ...settings, baseUrl: `http://127.0.0.1:${port}/v1` });
+    const started = performance.now();
+    await upstream.check();
+    assert.equal(upstream.healthy, false);
+    assert.ok(performance.now() - started < 5_000, "gave up after about 300 ms");
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
 });

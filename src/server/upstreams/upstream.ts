@@ -18,6 +18,8 @@ export interface UpstreamSettings {
   readonly ejectAfterFailures: number;
   /** Longest wait for its answer to start, and for each chunk, in milliseconds. */
   readonly timeoutMs: number;
+  /** Longest wait for a health check's answer, in milliseconds: a hung engine fails its check instead of stalling the next ones. */
+  readonly healthTimeoutMs: number;
 }
 
 /** Counters kept per upstream, for `/metrics` and `/health`. */
@@ -32,6 +34,7 @@ export interface UpstreamCounts {
 export class Upstream {
   readonly baseUrl: string;
   readonly endpoint: OpenAiEndpoint;
+  readonly #healthEndpoint: OpenAiEndpoint;
   readonly maxInFlight: number;
   readonly counts: UpstreamCounts = { requests: 0, errors: 0, firstTokens: 0, firstTokenSeconds: 0 };
   /** Models its last answered `/models` listed (kept while it is ejected, so their names stay known). */
@@ -47,6 +50,7 @@ export class Upstream {
     this.maxInFlight = settings.maxInFlight;
     this.#ejectAfterFailures = settings.ejectAfterFailures;
     this.endpoint = new OpenAiEndpoint({ baseUrl: settings.baseUrl, apiKey: settings.apiKey, headers: {}, timeoutMs: settings.timeoutMs });
+    this.#healthEndpoint = new OpenAiEndpoint({ baseUrl: settings.baseUrl, apiKey: settings.apiKey, headers: {}, timeoutMs: settings.healthTimeoutMs });
   }
 
   /** Routed to: it answered its last health check and has not failed too often since. */
@@ -71,7 +75,7 @@ export class Upstream {
   async check(): Promise<boolean> {
     const wasHealthy = this.#healthy;
     try {
-      const list = (await this.endpoint.getJson("/models", "")) as { data?: { id?: unknown }[] };
+      const list = (await this.#healthEndpoint.getJson("/models", "")) as { data?: { id?: unknown }[] };
       this.models = (Array.isArray(list?.data) ? list.data : []).map((entry) => entry?.id).filter((id): id is string => typeof id === "string");
       this.#consecutiveFailures = 0;
       this.#healthy = true;

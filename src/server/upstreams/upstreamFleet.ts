@@ -17,7 +17,7 @@ import { affinityKey, chooseUpstream } from "./upstreamRouting.js";
 export interface FleetSettings {
   /** OpenAI base URLs, without trailing slashes. */
   readonly urls: readonly string[];
-  readonly upstream: Omit<UpstreamSettings, "baseUrl">;
+  readonly upstream: Omit<UpstreamSettings, "baseUrl" | "healthTimeoutMs">;
   /** Time between health checks (each upstream's `/models`), in milliseconds. */
   readonly healthIntervalMs: number;
   /** Characters (or token ids) of a prompt's start that decide its upstream; 0 turns affinity off. */
@@ -51,7 +51,9 @@ export class UpstreamFleet {
   constructor(settings: FleetSettings, metrics: ServerMetrics) {
     this.#settings = settings;
     this.#metrics = metrics;
-    this.upstreams = settings.urls.map((baseUrl) => new Upstream({ ...settings.upstream, baseUrl }));
+    // A health check may take as long as the interval between checks, and at least a second.
+    const healthTimeoutMs = Math.max(1_000, settings.healthIntervalMs);
+    this.upstreams = settings.urls.map((baseUrl) => new Upstream({ ...settings.upstream, baseUrl, healthTimeoutMs }));
   }
 
   /** Checks every upstream once (those that do not answer are ejected), then keeps checking every interval. */
@@ -82,7 +84,15 @@ export class UpstreamFleet {
     if (name === undefined) return undefined;
     let model = this.#models.get(name);
     if (model === undefined) {
-      model = new UpstreamModel(name, this.#router(name), { metrics: this.#metrics, maxQueue: this.#settings.maxQueue, capacity: () => this.#capacity(name), retries: this.upstreams.length });
+      const capacity = () => this.#capacity(name);
+      model = new UpstreamModel(name, this.#router(name), {
+        metrics: this.#metrics,
+        maxQueue: this.#settings.maxQueue,
+        capacity,
+        retries: this.upstreams.length,
+        // Refused before a response starts, so the client gets a 503 status, not an in-stream error.
+        whyUnavailable: () => (capacity() === 0 ? noUpstream(name, this.#settings.healthIntervalMs) : undefined),
+      });
       this.#models.set(name, model);
     }
     return model;

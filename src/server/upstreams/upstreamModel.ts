@@ -25,13 +25,18 @@ export class UpstreamModel {
   readonly chat = undefined;
   readonly remote: RemoteContext;
 
-  constructor(name: string, router: RequestRouter, options: { metrics: ServerMetrics; maxQueue: number; capacity: () => number; retries: number }) {
+  constructor(name: string, router: RequestRouter, options: { metrics: ServerMetrics; maxQueue: number; capacity: () => number; retries: number; whyUnavailable: () => RequestError | undefined }) {
     this.served = { id: name, digest: createHash("sha256").update(`upstream\0${name}`).digest("hex") };
     this.remote = RemoteContext.routed(`upstreams of ${name}`, router, name, new FailoverPolicy(options.retries));
     const remote = this.remote;
+    const admit = <Options extends GenerationOptions>(given: Options | undefined): Options | undefined => {
+      const unavailable = options.whyUnavailable();
+      if (unavailable !== undefined) throw unavailable;
+      return refuseConstraints(name, given);
+    };
     const context: GenerationContext = {
-      stream: (prompt, streamOptions) => remote.stream(prompt, refuseConstraints(name, streamOptions)),
-      chat: (messages, chatOptions) => remote.chat(messages, refuseConstraints(name, chatOptions)),
+      stream: (prompt, streamOptions) => remote.stream(prompt, admit(streamOptions)),
+      chat: (messages, chatOptions) => remote.chat(messages, admit(chatOptions)),
       get sequences() {
         return options.capacity();
       },
