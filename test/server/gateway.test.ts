@@ -172,7 +172,8 @@ describe("an upstream killed mid-run", () => {
       ]);
     const during = prompts.map(settle);
     const upstreamOf = (url: string) => gateway.server.upstreams!.status().find((upstream) => upstream.url === url)!;
-    await waitFor(() => upstreamOf(killable.baseUrl).inFlight > 0 && upstreamOf(killable.baseUrl).requests > 0, 20_000, "streams on the upstream to be killed");
+    // Killed while streams on it have begun to deliver tokens (those cannot fail over) and others may not have yet (those do).
+    await waitFor(() => upstreamOf(killable.baseUrl).inFlight > 0 && upstreamOf(killable.baseUrl).meanTimeToFirstTokenMs !== null, 30_000, "streams on the upstream to be killed to deliver tokens");
     await killChild(killable.child);
     const afterwards = prompts.map(settle);
     const outcomes = await Promise.all([...during, ...afterwards]);
@@ -180,6 +181,7 @@ describe("an upstream killed mid-run", () => {
       if ("text" in outcome) assert.equal(outcome.text, expected.get(outcome.prompt), `"${outcome.prompt}": no token lost or repeated`);
       else assert.ok(outcome.error instanceof OpenAI.APIError, `"${outcome.prompt}" failed cleanly, not with ${String(outcome.error)}`);
     }
+    assert.ok(outcomes.some((outcome) => "error" in outcome), "a stream cut after its first token fails rather than repeating or forking its text");
     const afterwardsOutcomes = outcomes.slice(prompts.length);
     assert.ok(afterwardsOutcomes.every((outcome) => "text" in outcome), "requests after the kill fail over and complete");
     await waitFor(() => !upstreamOf(killable.baseUrl).healthy, 5_000, "the killed upstream to be ejected");
