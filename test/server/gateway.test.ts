@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import OpenAI from "openai";
 import WebSocket from "ws";
+import { affinityKey, chooseUpstream } from "../../src/server/upstreams/upstreamRouting.ts";
 import { unusedPort } from "../helpers/ports.ts";
 import { killChild, startChildUpstream, type ChildUpstream } from "./gatewayHelpers.ts";
 import { postJson, readJsonLines, readServerSentEvents, startTestServer, waitFor, type TestServer } from "./helpers.ts";
@@ -151,8 +152,8 @@ describe("an upstream killed mid-run", () => {
   let gateway: TestServer;
   before(async () => {
     [steady, killable] = await Promise.all([startTestServer({ parallel: 4, contextSize: 512 }), startChildUpstream()]);
-    // Affinity off: least outstanding requests spreads the streams over both upstreams.
-    gateway = await startTestServer({ upstreams: [`${steady.url}/v1`, killable.baseUrl], upstreamHealthIntervalMs: 200, affinityPrefixLength: 0 });
+    // Prompts under 16 characters have no affinity (least outstanding requests spreads them); a longer one goes to its home.
+    gateway = await startTestServer({ upstreams: [`${steady.url}/v1`, killable.baseUrl], upstreamHealthIntervalMs: 200, affinityPrefixLength: 16 });
   });
   after(async () => {
     await killChild(killable.child);
@@ -160,9 +161,21 @@ describe("an upstream killed mid-run", () => {
     await steady.server.close();
   });
 
+  /** A prompt whose affinity home is the upstream to be killed, and whose greedy answer is long: it is surely mid-stream there at the kill. */
+  async function promptPinnedTo(baseUrl: string): Promise<string> {
+    const candidates = gateway.server.upstreams!.upstreams.map((upstream) => ({ baseUrl: upstream.baseUrl, inFlight: 0, maxInFlight: upstream.maxInFlight }));
+    for (let day = 1; day < 100; day++) {
+      // The day comes first: it is within the 16 characters that choose the upstream.
+      const prompt = `${day}. Now these are the generations of`;
+      if (chooseUpstream(candidates, affinityKey({ prompt }, 16))?.baseUrl !== baseUrl) continue;
+      if ((await steady.server.context!.generate(prompt, { ...greedy, maxTokens: 120 })).tokenCount >= 80) return prompt;
+    }
+    throw new Error("no prompt found");
+  }
+
   test("every request completes with the exact greedy text or fails cleanly; later ones fail over", async () => {
     const client = clientOf(gateway);
-    const prompts = ["And God said", "Thou shalt love", "The LORD is my", "Blessed are the", "In my Father's house", "Honour thy father"];
+    const prompts = ["And God said", "Thou shalt love", "The LORD is my", "Blessed are the", "Honour thy", "Let there be"];
     const expected = new Map<string, string>();
     for (const prompt of prompts) expected.set(prompt, (await steady.server.context!.generate(prompt, { ...greedy, maxTokens: 40 })).text);
     const settle = (prompt: string) =>
@@ -170,18 +183,27 @@ describe("an upstream killed mid-run", () => {
         streamCompletion(client, prompt, 40).then(({ text }) => ({ prompt, text }), (error: unknown) => ({ prompt, error })),
         new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`"${prompt}" hung`)), 60_000).unref()),
       ]);
+    const pinnedPrompt = await promptPinnedTo(killable.baseUrl);
     const during = prompts.map(settle);
-    const upstreamOf = (url: string) => gateway.server.upstreams!.status().find((upstream) => upstream.url === url)!;
-    // Killed while streams on it have begun to deliver tokens (those cannot fail over) and others may not have yet (those do).
-    await waitFor(() => upstreamOf(killable.baseUrl).inFlight > 0 && upstreamOf(killable.baseUrl).meanTimeToFirstTokenMs !== null, 30_000, "streams on the upstream to be killed to deliver tokens");
+    const pinned = await client.completions.create({ model, prompt: pinnedPrompt, max_tokens: 120, ...greedy, stream: true });
+    const pinnedChunks = pinned[Symbol.asyncIterator]();
+    await pinnedChunks.next();
+    // At least 80 tokens to go on the pinned stream; the short ones may or may not have started on the killed upstream.
     await killChild(killable.child);
+    const upstreamOf = (url: string) => gateway.server.upstreams!.status().find((upstream) => upstream.url === url)!;
+    // The pinned stream was past its first token: it ends with a clean error, not a retry that would repeat its text.
+    await assert.rejects(
+      (async () => {
+        for (let next = await pinnedChunks.next(); !next.done; next = await pinnedChunks.next());
+      })(),
+      (error: unknown) => error instanceof OpenAI.APIError,
+    );
     const afterwards = prompts.map(settle);
     const outcomes = await Promise.all([...during, ...afterwards]);
     for (const outcome of outcomes) {
       if ("text" in outcome) assert.equal(outcome.text, expected.get(outcome.prompt), `"${outcome.prompt}": no token lost or repeated`);
       else assert.ok(outcome.error instanceof OpenAI.APIError, `"${outcome.prompt}" failed cleanly, not with ${String(outcome.error)}`);
     }
-    assert.ok(outcomes.some((outcome) => "error" in outcome), "a stream cut after its first token fails rather than repeating or forking its text");
     const afterwardsOutcomes = outcomes.slice(prompts.length);
     assert.ok(afterwardsOutcomes.every((outcome) => "text" in outcome), "requests after the kill fail over and complete");
     await waitFor(() => !upstreamOf(killable.baseUrl).healthy, 5_000, "the killed upstream to be ejected");

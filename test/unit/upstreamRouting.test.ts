@@ -10,6 +10,8 @@ test("without a key, the least busy upstream with room, relative to what each ac
   assert.equal(chooseUpstream([upstream("a", 3), upstream("b", 1), upstream("c", 2)], undefined)?.baseUrl, "http://b/v1");
   assert.equal(chooseUpstream([upstream("a", 3, 4), upstream("b", 5, 16)], undefined)?.baseUrl, "http://b/v1");
   assert.equal(chooseUpstream([upstream("a", 4, 4), upstream("b", 2, 2)], undefined), undefined, "none has room");
+  const idle = [upstream("a"), upstream("b", 1), upstream("c")];
+  assert.deepEqual([0, 1, 2, 3].map((turn) => chooseUpstream(idle, undefined, turn)?.baseUrl), ["http://a/v1", "http://c/v1", "http://a/v1", "http://c/v1"], "equally idle ones take turns");
 });
 
 test("requests sharing a long prefix land on one upstream, and different prefixes spread", () => {

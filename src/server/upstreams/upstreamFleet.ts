@@ -45,6 +45,8 @@ export class UpstreamFleet {
   readonly #metrics: ServerMetrics;
   readonly #models = new Map<string, UpstreamModel>();
   #waiters: (() => void)[] = [];
+  /** Requests routed so far: takes turns among equally busy upstreams. */
+  #turn = 0;
   #timer: NodeJS.Timeout | undefined;
   #checking: Promise<void> | undefined;
 
@@ -139,7 +141,7 @@ export class UpstreamFleet {
         if (request.previousError !== undefined) throw request.previousError;
         throw noUpstream(model, this.#settings.healthIntervalMs);
       }
-      const chosen = chooseUpstream(candidates, key);
+      const chosen = chooseUpstream(candidates, key, this.#turn++);
       if (chosen !== undefined) return this.#take(chosen);
       await this.#changed(request.signal);
     }

@@ -32,12 +32,17 @@ export function affinityKey(body: Readonly<Record<string, unknown>>, prefixLengt
 
 /**
  * The candidate to send a request to, among those with room (`inFlight < maxInFlight`),
- * or undefined when none has room. `key` is the request's affinity key.
+ * or undefined when none has room. `key` is the request's affinity key. `turn` (a count
+ * of requests routed) takes turns among equally busy candidates, so a trickle of requests
+ * that never overlap still uses every upstream.
  */
-export function chooseUpstream<Candidate extends RoutingCandidate>(candidates: readonly Candidate[], key: string | undefined): Candidate | undefined {
+export function chooseUpstream<Candidate extends RoutingCandidate>(candidates: readonly Candidate[], key: string | undefined, turn = 0): Candidate | undefined {
   const open = candidates.filter((candidate) => candidate.inFlight < candidate.maxInFlight);
   if (open.length === 0) return undefined;
-  const leastBusy = open.reduce((best, candidate) => (candidate.inFlight / candidate.maxInFlight < best.inFlight / best.maxInFlight ? candidate : best));
+  const load = (candidate: Candidate) => candidate.inFlight / candidate.maxInFlight;
+  const lowest = Math.min(...open.map(load));
+  const idlest = open.filter((candidate) => load(candidate) === lowest);
+  const leastBusy = idlest[turn % idlest.length]!;
   if (key === undefined) return leastBusy;
   // Hashed among every candidate, not only those with room: a prefix keeps its home while that home is briefly full.
   const home = candidates.reduce((best, candidate) => (rendezvousWeight(candidate.baseUrl, key) > rendezvousWeight(best.baseUrl, key) ? candidate : best));
