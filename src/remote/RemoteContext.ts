@@ -234,6 +234,8 @@ export function parseBaseUrl(baseUrl: string, argument = "baseUrl"): string {
     throw new InvalidArgumentError(argument, `expected an http(s) URL such as http://127.0.0.1:8000/v1, got ${JSON.stringify(baseUrl)}`);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") throw new InvalidArgumentError(argument, `expected an http(s) URL, got ${url.protocol}`);
+  // fetch refuses such URLs, and the URL shows up in errors and metrics: the key goes in apiKey.
+  if (url.username !== "" || url.password !== "") throw new InvalidArgumentError(argument, "must not carry a user name or password; give the key as the API key (apiKey, --upstream-key) instead");
   return url.href.replace(/\/+$/, "");
 }
 
