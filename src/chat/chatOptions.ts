@@ -28,8 +28,20 @@ export type ToolChoice = "auto" | "none" | "required" | { name: string };
 export interface ChatOptions extends GenerationOptions {
   /** Tools by name. Defaults to none. */
   tools?: Record<string, ChatTool>;
-  /** Defaults to `"auto"`. `"required"` and `{ name }` force a valid call with a grammar on any model. */
+  /**
+   * Defaults to `"auto"`. `"required"` and `{ name }` force a valid call with a grammar on
+   * any model. With `"auto"` the model decides: calls it writes in its chat template's tool
+   * format become tool-call parts; a model without a chat template (the plain transcript)
+   * has no tool format, and its reply stays text.
+   */
   toolChoice?: ToolChoice;
+  /**
+   * For models whose chat template separates thinking (Qwen 3, DeepSeek R1 ...): `true`
+   * streams the thinking as `reasoning` parts (`result.reasoning`), apart from the text;
+   * `false` asks the template to answer without thinking where it can, and leaves any
+   * thinking out of the output. Other models ignore it. Defaults to `true`.
+   */
+  thinking?: boolean;
   /** How messages become a prompt (a server's renderer with its own template). Defaults to the model's chat template, or the plain transcript for a model without one. */
   renderer?: ChatPromptRenderer;
 }
@@ -51,6 +63,7 @@ export interface ResolvedChat {
   messages: ChatMessage[];
   tools: Map<string, Required<ChatTool>>;
   toolChoice: ToolChoice;
+  thinking: boolean;
   renderer: ChatPromptRenderer | undefined;
   /** The options for the generation itself. */
   generation: GenerationOptions;
@@ -60,9 +73,10 @@ const emptyParameters = { type: "object", properties: {} };
 
 export function resolveChat(messages: unknown, options: unknown): ResolvedChat {
   const parsedMessages = parseArgument(messagesSchema, messages, "messages") as ChatMessage[];
-  const { tools: rawTools, toolChoice: rawChoice, renderer, ...generation } = (typeof options === "object" && options !== null ? options : {}) as ChatOptions;
+  const { tools: rawTools, toolChoice: rawChoice, thinking: rawThinking, renderer, ...generation } = (typeof options === "object" && options !== null ? options : {}) as ChatOptions;
   const toolRecord = parseArgument(z.record(z.string().min(1), toolSchema).optional(), rawTools, "options.tools") ?? {};
   const toolChoice = parseArgument(toolChoiceSchema.optional(), rawChoice, "options.toolChoice") ?? "auto";
+  const thinking = parseArgument(z.boolean().optional(), rawThinking, "options.thinking") ?? true;
   const tools = new Map<string, Required<ChatTool>>();
   for (const [name, tool] of Object.entries(toolRecord)) {
     const parameters = tool.parameters ?? emptyParameters;
@@ -74,7 +88,7 @@ export function resolveChat(messages: unknown, options: unknown): ResolvedChat {
   if (toolChoice === "required" && tools.size === 0) throw new InvalidArgumentError("options.toolChoice", '"required" needs at least one tool');
   checkToolResults(parsedMessages);
   if (renderer !== undefined && !(renderer instanceof ChatPromptRenderer)) throw new InvalidArgumentError("options.renderer", "expected a ChatPromptRenderer");
-  return { messages: parsedMessages, tools, toolChoice, renderer, generation };
+  return { messages: parsedMessages, tools, toolChoice, thinking, renderer, generation };
 }
 
 /** Every tool message answers a call made earlier in the conversation. */

@@ -4,17 +4,22 @@
  * - `"none"` or no tools: a plain reply.
  * - `"required"` or `{ name }`: a grammar forces one valid call (on any model, templates
  *   or not), turned into tool-call parts as it is generated (forcedToolCall.ts).
- * - `"auto"`: the tools are described to the model in its template's own words; the
- *   reply is read as text.
- * A `jsonSchema` constrains a plain reply the same way as for `stream`.
+ * - `"auto"`: the tools are described to the model in its template's own words, and
+ *   calls written in the template's tool format become tool-call parts
+ *   (templateToolCalls.ts); the transcript has no tool format, so its reply stays text.
+ * Thinking in the template's thought markers becomes reasoning (thoughtSegments.ts).
+ * A `jsonSchema` constrains a plain reply the same way as for `stream`; the grammar leaves
+ * no room for thinking, so the template is asked to answer without it.
  */
 import { ChatPromptRenderer, type RenderedChat, type TemplateTools } from "../model/chatPrompt.js";
 import type { Model } from "../model/Model.js";
 import { InvalidArgumentError } from "../errors.js";
 import type { GenerationOptions } from "../generation/options.js";
-import type { OutputShaper } from "../generation/outputShaper.js";
+import { chainShapers, type OutputShaper } from "../generation/outputShaper.js";
 import type { ResolvedChat } from "./chatOptions.js";
 import { ForcedToolCallShaper, forcedCallSchema } from "./forcedToolCall.js";
+import { TemplateToolCallShaper } from "./templateToolCalls.js";
+import { ThoughtShaper } from "./thoughtSegments.js";
 
 export interface PlannedTurn {
   prompt: RenderedChat["prompt"];
@@ -37,10 +42,17 @@ export function planChatTurn(chat: ResolvedChat, renderer: ChatPromptRenderer): 
   if (forced && chat.generation.jsonSchema !== undefined) throw new InvalidArgumentError("options.jsonSchema", "a forced tool call has its own schema; give jsonSchema or a forced toolChoice, not both");
   const callable = typeof chat.toolChoice === "object" ? new Map([[chat.toolChoice.name, chat.tools.get(chat.toolChoice.name)!]]) : chat.tools;
   const tools: TemplateTools | undefined = useTools ? Object.fromEntries(callable) : undefined;
-  const rendered = renderer.render(chat.messages, tools);
+  const constrained = forced || chat.generation.jsonSchema !== undefined || chat.generation.grammar !== undefined;
+  const rendered = renderer.render(chat.messages, tools, { thinking: chat.thinking && !constrained });
   const stop = [...new Set([...toList(chat.generation.stop), ...rendered.stop])];
   const options: GenerationOptions = { ...chat.generation, ...(stop.length === 0 ? {} : { stop }) };
-  if (!forced) return { prompt: rendered.prompt, options, shaper: undefined };
+  if (!forced) {
+    const { thought, toolCall } = rendered.syntax;
+    const shapers: OutputShaper[] = [];
+    if (thought !== undefined && !constrained) shapers.push(new ThoughtShaper(thought, chat.thinking));
+    if (useTools && toolCall !== undefined) shapers.push(new TemplateToolCallShaper(toolCall, [...callable.keys()]));
+    return { prompt: rendered.prompt, options, shaper: chainShapers(shapers) };
+  }
   return { prompt: rendered.prompt, options: { ...options, jsonSchema: forcedCallSchema(callable) }, shaper: new ForcedToolCallShaper() };
 }
 

@@ -4,6 +4,7 @@
  * the user's text, so a message cannot forge a turn marker.
  */
 import { JinjaTemplateChatWrapper, SpecialTokensText, resolveChatWrapper, type ChatHistoryItem, type ChatModelFunctions, type ChatModelResponse, type ChatWrapper, type LlamaModel, type LlamaText } from "node-llama-cpp";
+import { outputSyntaxOf, type OutputSyntax } from "./outputSyntax.js";
 
 /** A tool call in an assistant turn. */
 export interface TurnToolCall {
@@ -28,34 +29,60 @@ export interface RenderedTemplate {
   tokens: number[];
   /** Stop strings that end the assistant's turn. */
   stop: string[];
+  /** How this rendering's format marks tool calls and thinking in the reply. */
+  syntax: OutputSyntax;
+}
+
+export interface TemplateRenderOptions {
+  /** `false`: the format's way to answer without thinking, where it has one. Defaults to the format's default. */
+  thinking?: boolean;
 }
 
 export interface TemplateRenderer {
-  render(turns: readonly ChatTurn[], tools?: TemplateTools): RenderedTemplate;
+  render(turns: readonly ChatTurn[], tools?: TemplateTools, options?: TemplateRenderOptions): RenderedTemplate;
 }
 
 /** A renderer for the template in the model's own file. */
 export function modelTemplateRenderer(engineModel: LlamaModel): TemplateRenderer {
-  return wrapperRenderer(resolveChatWrapper(engineModel, { warningLogs: false }), engineModel);
+  return wrapperRenderer(resolveChatWrapper(engineModel, { warningLogs: false }), engineModel, () =>
+    // Jinja templates get `enable_thinking: false`; Qwen's own format an empty thought.
+    resolveChatWrapper(engineModel, { warningLogs: false, customWrapperSettings: { jinjaTemplate: { reasoning: false }, qwen: { thoughts: "discourage" } } }),
+  );
 }
 
 /** A renderer for a given Jinja template; renders once now, so a broken template throws here. */
 export function jinjaTemplateRenderer(template: string, engineModel: LlamaModel): TemplateRenderer {
   const wrapper = new JinjaTemplateChatWrapper({ template });
   wrapper.generateContextState({ chatHistory: toHistory([{ role: "user", content: "test" }]) });
-  return wrapperRenderer(wrapper, engineModel);
+  return wrapperRenderer(wrapper, engineModel, () => new JinjaTemplateChatWrapper({ template, reasoning: false }));
 }
 
-function wrapperRenderer(wrapper: ChatWrapper, engineModel: LlamaModel): TemplateRenderer {
+/** `withoutThinking` makes the wrapper for replies without thinking, the first time one is asked for. */
+function wrapperRenderer(wrapper: ChatWrapper, engineModel: LlamaModel, withoutThinking: () => ChatWrapper): TemplateRenderer {
+  const syntax = outputSyntaxOf(wrapper);
+  let quiet: { wrapper: ChatWrapper; syntax: OutputSyntax } | undefined;
   return {
-    render(turns, tools) {
-      const availableFunctions = tools === undefined ? undefined : (Object.fromEntries(Object.entries(tools).map(([name, tool]) => [name, { description: tool.description, params: tool.parameters }])) as ChatModelFunctions);
-      const state = wrapper.generateContextState({ chatHistory: toHistory(turns), ...(availableFunctions === undefined ? {} : { availableFunctions }) });
-      return {
-        tokens: state.contextText.tokenize(engineModel.tokenizer) as number[],
-        stop: state.stopGenerationTriggers.map(triggerText).filter((text): text is string => text !== undefined),
-      };
+    render(turns, tools, options = {}) {
+      // Only a format that separates thinking has a way to leave it out.
+      if (options.thinking === false && syntax.thought !== undefined) {
+        if (quiet === undefined) {
+          const quietWrapper = withoutThinking();
+          quiet = { wrapper: quietWrapper, syntax: outputSyntaxOf(quietWrapper) };
+        }
+        return renderWith(quiet.wrapper, quiet.syntax, engineModel, turns, tools);
+      }
+      return renderWith(wrapper, syntax, engineModel, turns, tools);
     },
+  };
+}
+
+function renderWith(wrapper: ChatWrapper, syntax: OutputSyntax, engineModel: LlamaModel, turns: readonly ChatTurn[], tools: TemplateTools | undefined): RenderedTemplate {
+  const availableFunctions = tools === undefined ? undefined : (Object.fromEntries(Object.entries(tools).map(([name, tool]) => [name, { description: tool.description, params: tool.parameters }])) as ChatModelFunctions);
+  const state = wrapper.generateContextState({ chatHistory: toHistory(turns), ...(availableFunctions === undefined ? {} : { availableFunctions }) });
+  return {
+    tokens: state.contextText.tokenize(engineModel.tokenizer) as number[],
+    stop: state.stopGenerationTriggers.map(triggerText).filter((text): text is string => text !== undefined),
+    syntax,
   };
 }
 

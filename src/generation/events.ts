@@ -72,6 +72,8 @@ export interface GenerationResult {
   stopString?: string;
   /** The sampling seed that was used. */
   seed: number;
+  /** The model's thinking, for chat turns of models whose chat format separates it (not in `text`). */
+  reasoning?: string;
   /** The tools the model called, when `stopReason` is `"toolCalls"` (chat turns only). */
   toolCalls?: ToolCall[];
   timings: GenerationTimings;

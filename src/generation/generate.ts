@@ -56,12 +56,16 @@ export async function* runGeneration(request: GenerationRequest, tally: Generati
       pendingTokens = [];
       return part;
     };
-    // With a shaper, each piece of text becomes whatever parts it makes (text, tool-call steps).
+    // With a shaper, each piece of text becomes whatever parts it makes (text, reasoning, tool-call steps).
     const shaped = function* (outputs: ShapedOutput[]): Generator<ContentPart> {
       for (const output of outputs) {
         if (output.type === "text") {
           if (output.text !== "") yield emit(output.text);
           continue;
+        }
+        if (output.type === "reasoning") {
+          if (output.text === "") continue;
+          tally.reasoning += output.text;
         }
         if (output.type === "tool-call") tally.toolCalls.push({ id: output.id, name: output.name, arguments: output.arguments, argumentsText: output.argumentsText });
         yield output;

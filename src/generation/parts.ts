@@ -4,15 +4,21 @@
  * no try/catch around its loop), which is what lets every transport be a plain function
  * from part to bytes.
  *
- * Content parts carry output; today that is text. Later kinds (`reasoning`,
- * `tool-call-start`, `tool-call-delta`, `tool-call`) join {@link ContentPart}; a transport
- * that does not render a kind skips it, and the final parts never change.
+ * Content parts carry output: `text`, and in chat turns `reasoning`, `tool-call-start`,
+ * `tool-call-delta` and `tool-call`; a transport that does not render a kind skips it,
+ * and the final parts never change.
  */
 import type { GenerationResult, TokenEvent, ToolCall } from "./events.js";
 
 /** A piece of generated text: the same object the stream's `for await` yields as an event. */
 export interface TextPart extends TokenEvent {
   type: "text";
+}
+
+/** Thinking the model did before (or between) its answer, for models whose chat format separates it; not part of the result's text. */
+export interface ReasoningPart {
+  type: "reasoning";
+  text: string;
 }
 
 /** A tool call begins: its name is known, its arguments follow as deltas. */
@@ -36,7 +42,7 @@ export interface ToolCallPart extends ToolCall {
 }
 
 /** Output of the generation. */
-export type ContentPart = TextPart | ToolCallStartPart | ToolCallDeltaPart | ToolCallPart;
+export type ContentPart = TextPart | ReasoningPart | ToolCallStartPart | ToolCallDeltaPart | ToolCallPart;
 
 /** The generation ended, however it ended without failing (see `result.stopReason`). */
 export interface FinishPart<Result = GenerationResult> {

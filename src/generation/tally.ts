@@ -18,6 +18,8 @@ export class GenerationTally {
   readonly promptTokens: number;
   readonly seed: number;
   text = "";
+  /** Thinking, apart from the text (chat turns). */
+  reasoning = "";
   tokenCount = 0;
   partCount = 0;
   /** Complete tool calls, in order (chat turns). */
@@ -50,6 +52,7 @@ export class GenerationTally {
       stopReason: end.stopReason,
       ...(end.stopString === undefined ? {} : { stopString: end.stopString }),
       seed: this.seed,
+      ...(this.reasoning === "" ? {} : { reasoning: this.reasoning }),
       ...(this.toolCalls.length === 0 ? {} : { toolCalls: [...this.toolCalls] }),
       timings: {
         queueMs: acquiredAt - this.requestedAt,

@@ -13,19 +13,22 @@
  *
  * with `\nUser:` and `\nSystem:` as stop strings so the model does not write the next turn.
  */
-import { jinjaTemplateRenderer, modelTemplateRenderer, type ChatTurn, type TemplateRenderer, type TemplateTools } from "../engine/chatTemplate.js";
+import { jinjaTemplateRenderer, modelTemplateRenderer, type ChatTurn, type TemplateRenderOptions, type TemplateRenderer, type TemplateTools } from "../engine/chatTemplate.js";
+import type { OutputSyntax } from "../engine/outputSyntax.js";
 import { InvalidArgumentError, errorMessage } from "../errors.js";
 import { engineModelOf, type Model } from "./Model.js";
 
 /** One message of a chat request. */
 export type ChatMessage = ChatTurn;
-export type { TemplateTools };
+export type { OutputSyntax, TemplateRenderOptions, TemplateTools };
 
 export interface RenderedChat {
   /** Text for the transcript format; token ids for templates (their special tokens are already resolved). */
   prompt: string | number[];
   /** Stop strings that end the assistant's turn. */
   stop: string[];
+  /** How the format marks tool calls and thinking in the reply; the transcript marks neither. */
+  syntax: OutputSyntax;
 }
 
 /** How chats are rendered: the model's own template, a template the server was given, or the transcript. */
@@ -60,10 +63,10 @@ export class ChatPromptRenderer {
   }
 
   /** Renders the conversation for the assistant's next turn; `tools` are described to the model as its format does. */
-  render(messages: readonly ChatMessage[], tools?: TemplateTools): RenderedChat {
+  render(messages: readonly ChatMessage[], tools?: TemplateTools, options?: TemplateRenderOptions): RenderedChat {
     if (this.#template === undefined) return renderTranscript(messages, tools);
-    const { tokens, stop } = this.#template.render(messages, tools);
-    return { prompt: tokens, stop };
+    const { tokens, stop, syntax } = this.#template.render(messages, tools, options);
+    return { prompt: tokens, stop, syntax };
   }
 }
 
@@ -84,5 +87,5 @@ function renderTranscript(messages: readonly ChatMessage[], tools: TemplateTools
     }
   }
   lines.push(`${transcriptTitles.assistant}:`);
-  return { prompt: lines.join("\n"), stop: [`\n${transcriptTitles.user}:`, `\n${transcriptTitles.system}:`] };
+  return { prompt: lines.join("\n"), stop: [`\n${transcriptTitles.user}:`, `\n${transcriptTitles.system}:`], syntax: {} };
 }
