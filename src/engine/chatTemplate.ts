@@ -3,7 +3,7 @@
  * (or recognise it as a known format) and keep the template's special tokens apart from
  * the user's text, so a message cannot forge a turn marker.
  */
-import { JinjaTemplateChatWrapper, SpecialTokensText, resolveChatWrapper, type ChatHistoryItem, type ChatModelFunctions, type ChatModelResponse, type ChatWrapper, type LlamaModel, type LlamaText } from "node-llama-cpp";
+import { JinjaTemplateChatWrapper, LlamaText, SpecialTokensText, resolveChatWrapper, type ChatHistoryItem, type ChatModelFunctions, type ChatModelResponse, type ChatWrapper, type LlamaModel } from "node-llama-cpp";
 import { outputSyntaxOf, type OutputSyntax } from "./outputSyntax.js";
 
 /** A tool call in an assistant turn. */
@@ -34,55 +34,49 @@ export interface RenderedTemplate {
 }
 
 export interface TemplateRenderOptions {
-  /** `false`: the format's way to answer without thinking, where it has one. Defaults to the format's default. */
+  /** `false`: for a format that separates thinking, the reply starts after an empty thought, so the model answers at once. Defaults to true. */
   thinking?: boolean;
 }
 
 export interface TemplateRenderer {
+  /** How the format marks tool calls and thinking in the reply (when thinking is not turned off). */
+  readonly syntax: OutputSyntax;
   render(turns: readonly ChatTurn[], tools?: TemplateTools, options?: TemplateRenderOptions): RenderedTemplate;
 }
 
 /** A renderer for the template in the model's own file. */
 export function modelTemplateRenderer(engineModel: LlamaModel): TemplateRenderer {
-  return wrapperRenderer(resolveChatWrapper(engineModel, { warningLogs: false }), engineModel, () =>
-    // Jinja templates get `enable_thinking: false`; Qwen's own format an empty thought.
-    resolveChatWrapper(engineModel, { warningLogs: false, customWrapperSettings: { jinjaTemplate: { reasoning: false }, qwen: { thoughts: "discourage" } } }),
-  );
+  return wrapperRenderer(resolveChatWrapper(engineModel, { warningLogs: false }), engineModel);
 }
 
 /** A renderer for a given Jinja template; renders once now, so a broken template throws here. */
 export function jinjaTemplateRenderer(template: string, engineModel: LlamaModel): TemplateRenderer {
   const wrapper = new JinjaTemplateChatWrapper({ template });
   wrapper.generateContextState({ chatHistory: toHistory([{ role: "user", content: "test" }]) });
-  return wrapperRenderer(wrapper, engineModel, () => new JinjaTemplateChatWrapper({ template, reasoning: false }));
+  return wrapperRenderer(wrapper, engineModel);
 }
 
-/** `withoutThinking` makes the wrapper for replies without thinking, the first time one is asked for. */
-function wrapperRenderer(wrapper: ChatWrapper, engineModel: LlamaModel, withoutThinking: () => ChatWrapper): TemplateRenderer {
+function wrapperRenderer(wrapper: ChatWrapper, engineModel: LlamaModel): TemplateRenderer {
   const syntax = outputSyntaxOf(wrapper);
-  let quiet: { wrapper: ChatWrapper; syntax: OutputSyntax } | undefined;
+  const { thought } = syntax;
+  // A reply without thinking starts with an empty thought, as a model that skips thinking
+  // writes it (and as Qwen 3's template does for enable_thinking=false): the wrappers
+  // render the reply's start from the conversation, not from a template's generation prompt.
+  const emptyThought = thought === undefined ? undefined : new SpecialTokensText(`${thought.opensAtStart ? "" : thought.prefix}${thought.suffix}\n\n`);
   return {
-    render(turns, tools, options = {}) {
-      // Only a format that separates thinking has a way to leave it out.
-      if (options.thinking === false && syntax.thought !== undefined) {
-        if (quiet === undefined) {
-          const quietWrapper = withoutThinking();
-          quiet = { wrapper: quietWrapper, syntax: outputSyntaxOf(quietWrapper) };
-        }
-        return renderWith(quiet.wrapper, quiet.syntax, engineModel, turns, tools);
-      }
-      return renderWith(wrapper, syntax, engineModel, turns, tools);
-    },
-  };
-}
-
-function renderWith(wrapper: ChatWrapper, syntax: OutputSyntax, engineModel: LlamaModel, turns: readonly ChatTurn[], tools: TemplateTools | undefined): RenderedTemplate {
-  const availableFunctions = tools === undefined ? undefined : (Object.fromEntries(Object.entries(tools).map(([name, tool]) => [name, { description: tool.description, params: tool.parameters }])) as ChatModelFunctions);
-  const state = wrapper.generateContextState({ chatHistory: toHistory(turns), ...(availableFunctions === undefined ? {} : { availableFunctions }) });
-  return {
-    tokens: state.contextText.tokenize(engineModel.tokenizer) as number[],
-    stop: state.stopGenerationTriggers.map(triggerText).filter((text): text is string => text !== undefined),
     syntax,
+    render(turns, tools, options = {}) {
+      const availableFunctions = tools === undefined ? undefined : (Object.fromEntries(Object.entries(tools).map(([name, tool]) => [name, { description: tool.description, params: tool.parameters }])) as ChatModelFunctions);
+      const state = wrapper.generateContextState({ chatHistory: toHistory(turns), ...(availableFunctions === undefined ? {} : { availableFunctions }) });
+      const quiet = options.thinking === false && emptyThought !== undefined;
+      const contextText = quiet ? LlamaText([state.contextText, emptyThought]) : state.contextText;
+      return {
+        tokens: contextText.tokenize(engineModel.tokenizer) as number[],
+        stop: state.stopGenerationTriggers.map(triggerText).filter((text): text is string => text !== undefined),
+        // After the empty thought the reply is all answer.
+        syntax: quiet ? { ...syntax, thought: { ...thought!, opensAtStart: false } } : syntax,
+      };
+    },
   };
 }
 

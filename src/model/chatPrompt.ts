@@ -62,6 +62,11 @@ export class ChatPromptRenderer {
     return new ChatPromptRenderer("model-template", modelTemplateRenderer(engineModelOf(model)));
   }
 
+  /** Whether the format separates the model's thinking from its answer (Qwen 3, DeepSeek R1 ...). */
+  get separatesThinking(): boolean {
+    return this.#template?.syntax.thought !== undefined;
+  }
+
   /** Renders the conversation for the assistant's next turn; `tools` are described to the model as its format does. */
   render(messages: readonly ChatMessage[], tools?: TemplateTools, options?: TemplateRenderOptions): RenderedChat {
     if (this.#template === undefined) return renderTranscript(messages, tools);

@@ -22,6 +22,7 @@ import {
   chatRequestSchema,
   generateRequestSchema,
   generationOptions,
+  refuseThinking,
   refuseUnsupported,
   type GenerateRequest,
 } from "./ollamaSchemas.js";
@@ -38,6 +39,7 @@ export function registerOllamaRoutes(app: FastifyInstance, runtime: ServerRuntim
 async function generate(runtime: ServerRuntime, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
   const body = parseRequestBody(generateRequestSchema, request.body);
   refuseUnsupported(body);
+  refuseThinking(body, "thinking is read on /api/chat, not /api/generate");
   const loaded = await runtime.modelForRequest(reply, body.model, body.keep_alive);
   const prompt = body.prompt ?? "";
   if (prompt === "" && (body.context == null || body.context.length === 0)) return loadOnly(reply, body, { response: "" });
@@ -58,19 +60,27 @@ async function chat(runtime: ServerRuntime, request: FastifyRequest, reply: Fast
   const body = parseRequestBody(chatRequestSchema, request.body);
   refuseUnsupported(body);
   const loaded = await runtime.modelForRequest(reply, body.model, body.keep_alive);
+  refuseThinking(body, loaded.chat.separatesThinking ? undefined : "its chat format does not separate thinking");
   if (body.messages == null || body.messages.length === 0) return loadOnly(reply, body, { message: { role: "assistant", content: "" } });
   // One chat path: the turn goes through context.chat, rendered with the server's chat format.
-  const options = { ...generationOptions(body.options), ...toolOptions(body.tools), ...formatJsonSchema(body.format), renderer: loaded.chat };
+  // Thinking is on unless `think: false`; it comes in `thinking`, never in `content`.
+  const options = { ...generationOptions(body.options), ...toolOptions(body.tools), ...formatJsonSchema(body.format), thinking: body.think !== false, renderer: loaded.chat };
   const call = { scheduler: loaded.scheduler, prompt: { messages: toChatMessages(body.messages) }, options, keepAliveIntervalMs: runtime.settings.keepAliveIntervalMs };
-  const message = (content: string, calls: readonly ToolCall[] = []) => ({
-    message: { role: "assistant", content, ...(calls.length === 0 ? {} : { tool_calls: calls.map((toolCall) => ({ function: { name: toolCall.name, arguments: toolCall.arguments } })) }) },
+  const message = (content: string, calls: readonly ToolCall[] = [], thinking?: string) => ({
+    message: {
+      role: "assistant",
+      content,
+      ...(thinking === undefined ? {} : { thinking }),
+      ...(calls.length === 0 ? {} : { tool_calls: calls.map((toolCall) => ({ function: { name: toolCall.name, arguments: toolCall.arguments } })) }),
+    },
   });
   return respond(request, reply, call, body.stream !== false, {
     piece: (text) => message(text),
+    reasoning: (text) => message("", [], text),
     // Each call goes out as soon as it is complete, in a chunk of its own.
     toolCall: (toolCall) => message("", [toolCall]),
     final: (result) => ({ ...message(""), ...durations(result) }),
-    whole: (result) => ({ ...message(result.text, result.toolCalls), ...durations(result) }),
+    whole: (result) => ({ ...message(result.text, result.toolCalls, result.reasoning), ...durations(result) }),
     model: body.model,
   });
 }

@@ -2,7 +2,7 @@
  * Ollama's answer shapes: NDJSON objects `{model, created_at, ..., done: false}` per piece
  * of text, then a final one with `done: true`, `done_reason` and Ollama's counts and
  * durations (nanoseconds). `/api/generate` and `/api/chat` differ only in where the text
- * goes ({@link AnswerShapes}); a chat's tool calls each come in an object of their own as
+ * goes ({@link AnswerShapes}); a chat's thinking streams in `message.thinking`; its tool calls each come in an object of their own as
  * soon as they are complete. A failure, or a generation cut short by the server, is an
  * `{"error": "..."}` line (Ollama's done reasons cannot say "aborted").
  */
@@ -14,6 +14,8 @@ import { cancellation, errorBody } from "../httpErrors.js";
 /** Where one route puts its text, in a piece, in the last object of a stream, and in a whole answer. */
 export interface AnswerShapes {
   piece: (text: string) => object;
+  /** A piece of thinking (chat only: `message.thinking`). */
+  reasoning?: (text: string) => object;
   /** A complete tool call, streamed in an object of its own (chat only; other routes have no tools). */
   toolCall?: (call: ToolCall) => object;
   final: (result: GenerationResult, generated: number[]) => object;
@@ -35,6 +37,8 @@ export function ollamaStreamFormat(shapes: AnswerShapes): WireFormat<string> {
         case "text":
           generated.push(...part.tokens);
           return part.text === "" ? undefined : line({ ...head(shapes), ...shapes.piece(part.text), done: false });
+        case "reasoning":
+          return shapes.reasoning === undefined || part.text === "" ? undefined : line({ ...head(shapes), ...shapes.reasoning(part.text), done: false });
         case "tool-call":
           return shapes.toolCall === undefined ? undefined : line({ ...head(shapes), ...shapes.toolCall(part), done: false });
         case "tool-call-start":

@@ -102,10 +102,18 @@ const neutral: [keyof OllamaOptions, unknown][] = [
   ["penalize_newline", false],
 ];
 
-/** Refuses what cannot be honoured: images, custom templates, thinking, non-neutral penalties. */
+/**
+ * Refuses `think: true` (or a level, taken as `true`) when `why` says it cannot be
+ * honoured: a model whose chat format does not separate thinking (Ollama answers 400
+ * "does not support thinking" there too), or `/api/generate`, which does not read thinking.
+ */
+export function refuseThinking(body: GenerateRequest | ChatRequest, why: string | undefined): void {
+  if (body.think == null || body.think === false || why === undefined) return;
+  throw unsupported("think", `"${body.model}" does not support thinking here: ${why}; send think: false or leave it out`);
+}
+
+/** Refuses what cannot be honoured: images, custom templates, non-neutral penalties. */
 export function refuseUnsupported(body: GenerateRequest | ChatRequest): void {
-  // No chat format here separates thinking from the answer yet, so nothing could honour it.
-  if (body.think != null && body.think !== false) throw unsupported("think", "this model's chat format does not separate thinking; send think: false or leave it out");
   if ("images" in body && body.images != null && !(Array.isArray(body.images) && body.images.length === 0)) throw unsupported("images", "images are not supported");
   if ("template" in body && body.template != null && body.template !== "") throw unsupported("template", "custom templates are not supported; the model's own is used");
   if ("suffix" in body && body.suffix != null && body.suffix !== "") throw unsupported("suffix", "suffix (fill-in-the-middle) is not supported");

@@ -3,7 +3,7 @@
  * the stream's wire format. Streams are SSE chunks with one `id` and `created`, the role
  * in the first delta (sent as soon as the request is accepted), tool calls as
  * `delta.tool_calls` (a call's index, id, type and name first, then its arguments in
- * pieces as they are generated), `finish_reason` (`stop`, `length` or `tool_calls`) in
+ * pieces as they are generated), thinking as `delta.reasoning_content`, `finish_reason` (`stop`, `length` or `tool_calls`) in
  * the last choice chunk, a usage chunk with `choices: []` when
  * `stream_options.include_usage` is set, then `data: [DONE]`. A failure is a `data:`
  * event with a top-level `error` and nothing after it; so is a generation cut short by
@@ -54,6 +54,9 @@ export function openAiStreamFormat(kind: CompletionKind, identity: AnswerIdentit
       switch (part.type) {
         case "text":
           return part.text === "" ? undefined : chunk(textChoice(part.text, null));
+        case "reasoning":
+          // The field llama.cpp's server, vLLM and DeepSeek's API stream thinking in.
+          return part.text === "" ? undefined : chunk({ delta: { reasoning_content: part.text }, finish_reason: null });
         case "tool-call-start":
           callIndexes.set(part.id, callIndexes.size);
           return toolCallDelta({ index: callIndexes.get(part.id), id: part.id, type: "function", function: { name: part.name, arguments: "" } });
@@ -86,12 +89,13 @@ function finishReason(stopReason: StopReason): "stop" | "length" | "tool_calls" 
   return stopReason === "maxTokens" ? "length" : "stop";
 }
 
-/** The whole answer's message: its text, or, when it called tools, `content: null` and the calls. */
+/** The whole answer's message: its text, or, when it called tools, `content: null` and the calls; the thinking in `reasoning_content`. */
 function assistantMessage(result: GenerationResult) {
   const calls = result.toolCalls ?? [];
-  if (calls.length === 0) return { role: "assistant", content: result.text, refusal: null };
+  const reasoning = result.reasoning === undefined ? {} : { reasoning_content: result.reasoning };
+  if (calls.length === 0) return { role: "assistant", content: result.text, refusal: null, ...reasoning };
   const tool_calls = calls.map((call) => ({ id: call.id, type: "function", function: { name: call.name, arguments: call.argumentsText } }));
-  return { role: "assistant", content: result.text === "" ? null : result.text, refusal: null, tool_calls };
+  return { role: "assistant", content: result.text === "" ? null : result.text, refusal: null, ...reasoning, tool_calls };
 }
 
 function usage(result: GenerationResult) {
