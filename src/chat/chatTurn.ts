@@ -47,7 +47,7 @@ export function planChatTurn(chat: ResolvedChat, renderer: ChatPromptRenderer): 
   const stop = [...new Set([...toList(chat.generation.stop), ...rendered.stop])];
   const options: GenerationOptions = { ...chat.generation, ...(stop.length === 0 ? {} : { stop }) };
   if (!forced) {
-    const { thought, toolCall } = rendered.syntax;
+    const { thought, toolCall } = rendered.syntax ?? {};
     const shapers: OutputShaper[] = [];
     if (thought !== undefined && !constrained) shapers.push(new ThoughtShaper(thought, chat.thinking));
     if (useTools && toolCall !== undefined) shapers.push(new TemplateToolCallShaper(toolCall, [...callable.keys()]));

@@ -27,8 +27,8 @@ export interface RenderedChat {
   prompt: string | number[];
   /** Stop strings that end the assistant's turn. */
   stop: string[];
-  /** How the format marks tool calls and thinking in the reply; the transcript marks neither. */
-  syntax: OutputSyntax;
+  /** How the format marks tool calls and thinking in the reply; absent for the transcript, which marks neither. */
+  syntax?: OutputSyntax;
 }
 
 /** How chats are rendered: the model's own template, a template the server was given, or the transcript. */
@@ -92,5 +92,5 @@ function renderTranscript(messages: readonly ChatMessage[], tools: TemplateTools
     }
   }
   lines.push(`${transcriptTitles.assistant}:`);
-  return { prompt: lines.join("\n"), stop: [`\n${transcriptTitles.user}:`, `\n${transcriptTitles.system}:`], syntax: {} };
+  return { prompt: lines.join("\n"), stop: [`\n${transcriptTitles.user}:`, `\n${transcriptTitles.system}:`] };
 }
