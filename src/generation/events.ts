@@ -19,7 +19,7 @@ export type StopReason =
 export interface ToolCall {
   id: string;
   name: string;
-  /** The arguments, parsed (they match the tool's parameters schema). */
+  /** The arguments, parsed. A forced call's match the tool's parameters schema; a call the model made by itself (`"auto"`) has them as the model wrote them. */
   arguments: unknown;
   /** The arguments as generated (JSON text). */
   argumentsText: string;
