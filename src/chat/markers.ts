@@ -43,6 +43,13 @@ export function isWhitespace(character: string): boolean {
   return character === " " || character === "\n" || character === "\r" || character === "\t";
 }
 
+/** `text` without its leading whitespace. */
+export function withoutLeadingWhitespace(text: string): string {
+  let start = 0;
+  while (start < text.length && isWhitespace(text[start]!)) start++;
+  return text.slice(start);
+}
+
 /** The length of `text` without its trailing whitespace. */
 export function trimmedEnd(text: string): number {
   let end = text.length;

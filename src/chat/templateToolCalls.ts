@@ -13,7 +13,7 @@ import type { ToolCallSyntax } from "../engine/outputSyntax.js";
 import type { OutputShaper, ShapedOutput } from "../generation/outputShaper.js";
 import { newToolCallId } from "./forcedToolCall.js";
 import { JsonValueScanner } from "./jsonValueScanner.js";
-import { findMarker, isWhitespace, matchMarker } from "./markers.js";
+import { findMarker, matchMarker, withoutLeadingWhitespace } from "./markers.js";
 
 interface OpenCall {
   id: string;
@@ -118,9 +118,7 @@ export class TemplateToolCallShaper implements OutputShaper {
   #readArguments(out: ShapedOutput[]): boolean {
     const call = this.#call!;
     if (call.argumentsText === "") {
-      let start = 0;
-      while (start < this.#buffer.length && isWhitespace(this.#buffer[start]!)) start++;
-      this.#buffer = this.#buffer.slice(start);
+      this.#buffer = withoutLeadingWhitespace(this.#buffer);
       if (this.#buffer === "") return false;
     }
     const used = call.scanner.push(this.#buffer);
@@ -166,9 +164,7 @@ export class TemplateToolCallShaper implements OutputShaper {
 
   #text(out: ShapedOutput[], text: string): void {
     if (this.#afterCall) {
-      let start = 0;
-      while (start < text.length && isWhitespace(text[start]!)) start++;
-      text = text.slice(start);
+      text = withoutLeadingWhitespace(text);
       if (text === "") return;
       this.#afterCall = false;
     }

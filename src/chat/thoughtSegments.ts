@@ -8,7 +8,7 @@
  */
 import type { ThoughtSyntax } from "../engine/outputSyntax.js";
 import type { OutputShaper, ShapedOutput } from "../generation/outputShaper.js";
-import { findMarker, isWhitespace, trimmedEnd } from "./markers.js";
+import { findMarker, trimmedEnd, withoutLeadingWhitespace } from "./markers.js";
 
 export class ThoughtShaper implements OutputShaper {
   readonly #syntax: ThoughtSyntax;
@@ -62,9 +62,7 @@ export class ThoughtShaper implements OutputShaper {
 
   #emit(out: ShapedOutput[], text: string): void {
     if (this.#segmentStart) {
-      let start = 0;
-      while (start < text.length && isWhitespace(text[start]!)) start++;
-      text = text.slice(start);
+      text = withoutLeadingWhitespace(text);
       if (text === "") return;
       this.#segmentStart = false;
     }
