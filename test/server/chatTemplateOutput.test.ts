@@ -3,7 +3,8 @@
  * `ollama`, the AI SDK): scripted models whose GGUF carries a real family's template
  * (test/fixtures/chatTemplates.ts). With tools and `"auto"`, the call the model writes in
  * its template's tool format is a structured call, the text before it streamed as text;
- * thinking in the template's markers is reasoning, apart from the answer.
+ * thinking in the template's markers is reasoning (`reasoning_content`, Ollama's
+ * `thinking`, the AI SDK's reasoning parts), apart from the answer.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -134,6 +135,20 @@ describe("thinking", () => {
     const message = whole.choices[0]!.message as OpenAI.ChatCompletionMessage & { reasoning_content?: string };
     assert.equal(message.content, "Answer.");
     assert.equal(message.reasoning_content, "The user wants X.");
+  });
+
+  test("AI SDK streamText: reasoning parts, then the answer as text", async () => {
+    const provider = createOpenAICompatible({ name: "mullama", baseURL: `${thinking.url}/v1` });
+    const result = streamText({ model: provider.chatModel(await modelName(thinking)), prompt: "Weather in Paris?", temperature: 0, maxRetries: 0 });
+    let reasoning = "";
+    let text = "";
+    for await (const part of result.fullStream) {
+      if (part.type === "reasoning-delta") reasoning += part.text;
+      if (part.type === "text-delta") text += part.text;
+      if (part.type === "error") throw part.error;
+    }
+    assert.equal(reasoning, "The user wants X.");
+    assert.equal(text, "Answer.");
   });
 
   test("Ollama: think true streams a thinking field; think false leaves the thinking out of content", async () => {
