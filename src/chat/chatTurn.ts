@@ -46,14 +46,14 @@ export function planChatTurn(chat: ResolvedChat, renderer: ChatPromptRenderer): 
   const rendered = renderer.render(chat.messages, tools, { thinking: chat.thinking && !constrained });
   const stop = [...new Set([...toList(chat.generation.stop), ...rendered.stop])];
   const options: GenerationOptions = { ...chat.generation, ...(stop.length === 0 ? {} : { stop }) };
-  if (!forced) {
-    const { thought, toolCall } = rendered.syntax ?? {};
-    const shapers: OutputShaper[] = [];
-    if (thought !== undefined && !constrained) shapers.push(new ThoughtShaper(thought, chat.thinking));
-    if (useTools && toolCall !== undefined) shapers.push(new TemplateToolCallShaper(toolCall, [...callable.keys()]));
-    return { prompt: rendered.prompt, options, shaper: chainShapers(shapers) };
-  }
-  return { prompt: rendered.prompt, options: { ...options, jsonSchema: forcedCallSchema(callable) }, shaper: new ForcedToolCallShaper() };
+  if (forced) return { prompt: rendered.prompt, options: { ...options, jsonSchema: forcedCallSchema(callable) }, shaper: new ForcedToolCallShaper() };
+  // A reply constrained to a schema or grammar is that value: neither thinking nor a call.
+  if (constrained) return { prompt: rendered.prompt, options, shaper: undefined };
+  const { thought, toolCall } = rendered.syntax ?? {};
+  const shapers: OutputShaper[] = [];
+  if (thought !== undefined) shapers.push(new ThoughtShaper(thought, chat.thinking));
+  if (useTools && toolCall !== undefined) shapers.push(new TemplateToolCallShaper(toolCall, [...callable.keys()]));
+  return { prompt: rendered.prompt, options, shaper: chainShapers(shapers) };
 }
 
 function toList(stop: GenerationOptions["stop"]): readonly string[] {
