@@ -38,8 +38,9 @@ export interface ChatOptions extends GenerationOptions {
   /**
    * For models whose chat template separates thinking (Qwen 3, DeepSeek R1 ...): `true`
    * streams the thinking as `reasoning` parts (`result.reasoning`), apart from the text;
-   * `false` asks the template to answer without thinking where it can, and leaves any
-   * thinking out of the output. Other models ignore it. Defaults to `true`.
+   * `false` starts the reply after an empty thought (as Qwen 3's `enable_thinking=false`
+   * does), so the model answers at once, and leaves any thinking out of the output. Other
+   * models ignore it. Defaults to `true`.
    */
   thinking?: boolean;
   /** How messages become a prompt (a server's renderer with its own template). Defaults to the model's chat template, or the plain transcript for a model without one. */

@@ -171,7 +171,8 @@ export class Context {
    * transcript for a model without one), generated as the assistant's reply. The stream
    * is the same as `stream`'s; with tools, `parts()` also yields `tool-call-start`,
    * `tool-call-delta` and `tool-call`, and `result.toolCalls` lists the calls
-   * (`stopReason: "toolCalls"`). Validation happens now, like `stream`'s.
+   * (`stopReason: "toolCalls"`); a model whose template separates thinking adds
+   * `reasoning` parts (`result.reasoning`). Validation happens now, like `stream`'s.
    */
   chat(messages: readonly ChatMessage[], options: ChatOptions = {}): TokenStream {
     if (this.#disposed) throw new DisposedError("Context");

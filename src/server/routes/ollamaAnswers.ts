@@ -2,8 +2,8 @@
  * Ollama's answer shapes: NDJSON objects `{model, created_at, ..., done: false}` per piece
  * of text, then a final one with `done: true`, `done_reason` and Ollama's counts and
  * durations (nanoseconds). `/api/generate` and `/api/chat` differ only in where the text
- * goes ({@link AnswerShapes}); a chat's thinking streams in `message.thinking`; its tool calls each come in an object of their own as
- * soon as they are complete. A failure, or a generation cut short by the server, is an
+ * goes ({@link AnswerShapes}); a chat's thinking streams in `message.thinking`, and its
+ * tool calls each come in an object of their own as soon as they are complete. A failure, or a generation cut short by the server, is an
  * `{"error": "..."}` line (Ollama's done reasons cannot say "aborted").
  */
 import { describeError } from "../../errorPolicy.js";
