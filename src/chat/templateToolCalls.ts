@@ -36,7 +36,8 @@ export class TemplateToolCallShaper implements OutputShaper {
 
   constructor(syntax: ToolCallSyntax, toolNames: readonly string[]) {
     this.#syntax = syntax;
-    this.#heads = toolNames.map((name) => ({ name, head: name + syntax.argumentsPrefix(name) }));
+    // Longest first: a name that begins another ("get", "get_time") waits until the text tells them apart.
+    this.#heads = toolNames.map((name) => ({ name, head: name + syntax.argumentsPrefix(name) })).sort((a, b) => b.head.length - a.head.length);
   }
 
   push(text: string): ShapedOutput[] {
@@ -95,18 +96,16 @@ export class TemplateToolCallShaper implements OutputShaper {
 
   /** The tool's name and the text before its arguments. */
   #readHead(out: ShapedOutput[]): boolean {
-    let waiting = false;
     for (const { name, head } of this.#heads) {
       const match = matchMarker(this.#buffer, 0, head);
-      if (match === "partial") waiting = true;
-      if (typeof match !== "number") continue;
+      if (match === "partial") return false;
+      if (match === "different") continue;
       this.#call = { id: newToolCallId(), name, argumentsText: "", scanner: new JsonValueScanner() };
       out.push({ type: "tool-call-start", id: this.#call.id, name });
       this.#buffer = this.#buffer.slice(match);
       this.#mode = "arguments";
       return true;
     }
-    if (waiting) return false;
     // No tool has this name: the prefix was text. Its first character is told, the rest searched again.
     const restored = this.#prefixText + this.#buffer;
     this.#text(out, restored.slice(0, 1));

@@ -88,6 +88,14 @@ test("only what could still be the prefix is held back", () => {
   assert.deepEqual(shaper.push("box>"), [{ type: "text", text: "<toolbox>" }]);
 });
 
+test("a tool whose name begins another's: the text tells them apart", () => {
+  const functionary: ToolCallSyntax = { prefixes: [">>>"], argumentsPrefix: () => "\n", suffix: "" };
+  const make = () => new TemplateToolCallShaper(functionary, ["get", "get_time"]);
+  const names = (text: string) => shapeEverySplit(make, text).flatMap((output) => ((output as { type: string }).type === "tool-call" ? [(output as { name: string }).name] : []));
+  assert.deepEqual(names('>>>get_time\n{"zone": "CET"}'), ["get_time"]);
+  assert.deepEqual(names('>>>get\n{"key": 1}'), ["get"]);
+});
+
 test("node-llama-cpp's generic syntax, with arguments and without", () => {
   const outputs = shapeEverySplit(() => new TemplateToolCallShaper(generic, ["get_time"]), "||call: get_time()||call:get_time({\"zone\": 2})");
   assert.deepEqual(
