@@ -23,6 +23,7 @@ interface OpenCall {
 }
 
 export class TemplateToolCallShaper implements OutputShaper {
+  readonly readsSpecialTokens = true;
   readonly #syntax: ToolCallSyntax;
   readonly #heads: { name: string; head: string }[];
   /** Text not told yet: plain text being searched, a call's head, or what follows a call's arguments. */

@@ -11,6 +11,7 @@ import type { OutputShaper, ShapedOutput } from "../generation/outputShaper.js";
 import { findMarker, trimmedEnd, withoutLeadingWhitespace } from "./markers.js";
 
 export class ThoughtShaper implements OutputShaper {
+  readonly readsSpecialTokens = true;
   readonly #syntax: ThoughtSyntax;
   readonly #keep: boolean;
   #inThought: boolean;

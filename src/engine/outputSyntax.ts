@@ -3,9 +3,9 @@
  * node-llama-cpp's chat wrapper settings (it knows Qwen, Llama 3.x, Mistral, Functionary,
  * DeepSeek ..., and reads the syntax out of a Jinja template by rendering it). The markers
  * become plain text here, so the chat path can find them in generated text without the
- * engine's types: a special token's text is its spelling (the detokenizer writes it
- * out when it is not a control token), and a marker that ends in a control token (end of
- * sequence) ends at that token, since the generation loop stops there anyway.
+ * engine's types: a special token's text is its spelling (the chat path writes special
+ * tokens out while it looks for markers), and a marker that ends in a generic special
+ * token (end of sequence) ends at that token, since the generation loop stops there anyway.
  */
 import { LlamaText, SpecialToken, SpecialTokensText, type ChatWrapper } from "node-llama-cpp";
 

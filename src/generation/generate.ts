@@ -43,7 +43,9 @@ export async function* runGeneration(request: GenerationRequest, tally: Generati
       tally.end = aborted;
       return aborted;
     }
-    const detokenizer = new IncrementalDetokenizer((tokens, lastTokens) => engineModel.detokenize(tokens as Token[], false, lastTokens as Token[]), request.promptTokens);
+    // A shaper that looks for a chat format's markers sees special tokens' text; plain text leaves it out.
+    const specialTokens = shaper?.readsSpecialTokens === true;
+    const detokenizer = new IncrementalDetokenizer((tokens, lastTokens) => engineModel.detokenize(tokens as Token[], specialTokens, lastTokens as Token[]), request.promptTokens);
     const endMarker = request.grammar?.endMarker;
     const stopMatcher = new StopMatcher(endMarker === undefined ? options.stop : [...options.stop, endMarker]);
     const history = options.repeatPenalty === 1 ? undefined : [...request.promptTokens];

@@ -10,6 +10,12 @@ import type { ReasoningPart, ToolCallDeltaPart, ToolCallPart, ToolCallStartPart 
 export type ShapedOutput = { type: "text"; text: string } | ReasoningPart | ToolCallStartPart | ToolCallDeltaPart | ToolCallPart;
 
 export interface OutputShaper {
+  /**
+   * The shaper looks for a chat format's markers, which may be special tokens (DeepSeek's
+   * `<｜tool▁call▁begin｜>`): the text it is given includes special tokens' text, which
+   * plain generations leave out. Defaults to false.
+   */
+  readonly readsSpecialTokens?: boolean;
   /** Takes the next piece of generated text; returns what can be told now (it may hold text back). */
   push(text: string): ShapedOutput[];
   /**
@@ -31,6 +37,7 @@ export function chainShapers(shapers: readonly OutputShaper[]): OutputShaper | u
   };
   const [first, ...rest] = shapers;
   return {
+    readsSpecialTokens: shapers.some((shaper) => shaper.readsSpecialTokens === true),
     push: (text) => through(first!.push(text), rest, undefined),
     end: (complete) => through(first!.end(complete), rest, complete),
   };

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Context, Model, type ChatTool, type StreamPart } from "../../src/index.ts";
-import { makeThinkingModel, makeToolCallingModel } from "../fixtures/chatTemplates.ts";
+import { makeControlMarkerToolModel, makeThinkingModel, makeToolCallingModel } from "../fixtures/chatTemplates.ts";
 import { collect } from "../helpers/demoModel.ts";
 
 const tools: Record<string, ChatTool> = {
@@ -72,6 +72,23 @@ test('without tools, or with "none", the same reply is text: no call is read', a
     assert.equal(result.stopReason, "eos");
     assert.equal(result.toolCalls, undefined);
     assert.equal(result.text, 'Let me check.<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>');
+  }
+});
+
+test("markers that are control tokens are read too: the chat path writes special tokens out while it looks for them", async () => {
+  const model = await Model.load(await makeControlMarkerToolModel());
+  try {
+    const context = await Context.create(model, { contextSize: 2048, threads: 1 });
+    const parts: StreamPart[] = await collect(context.chat(question, { tools, temperature: 0 }).parts());
+    const { result } = parts.at(-1) as Finish;
+    assert.equal(result.stopReason, "toolCalls");
+    assert.equal(result.text, "Let me check.");
+    assert.deepEqual(result.toolCalls?.map((call) => [call.name, call.arguments]), [["get_weather", { city: "Paris" }]]);
+    // A plain generation leaves control tokens out, as before.
+    const plain = await context.generate("hi", { temperature: 0 });
+    assert.equal(plain.text, 'Let me check.\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n');
+  } finally {
+    await model.dispose();
   }
 });
 
