@@ -60,7 +60,7 @@ async function chat(runtime: ServerRuntime, request: FastifyRequest, reply: Fast
   const body = parseRequestBody(chatRequestSchema, request.body);
   refuseUnsupported(body);
   const loaded = await runtime.modelForRequest(reply, body.model, body.keep_alive);
-  refuseThinking(body, loaded.chat.separatesThinking ? undefined : "its chat format does not separate thinking");
+  refuseThinking(body, loaded.chat === undefined ? "thinking is not read from an upstream engine's answers" : loaded.chat.separatesThinking ? undefined : "its chat format does not separate thinking");
   if (body.messages == null || body.messages.length === 0) return loadOnly(reply, body, { message: { role: "assistant", content: "" } });
   // One chat path: the turn goes through context.chat, rendered with the server's chat format.
   // Thinking is on unless `think: false`; it comes in `thinking`, never in `content`.
