@@ -17,7 +17,7 @@ export type { ConnectOptions } from "./remote/RemoteContext.js";
 export type { RetryOptions } from "./remote/retryPolicy.js";
 export type { GenerationOptions } from "./generation/options.js";
 export { generationDefaults } from "./generation/options.js";
-export type { GenerationResult, GenerationTimings, StopReason, TokenEvent, ToolCall } from "./generation/events.js";
+export type { GenerationResult, GenerationTimings, StopReason, TokenAlternative, TokenEvent, TokenLogprob, ToolCall } from "./generation/events.js";
 export type { StreamPart, ContentPart, TextPart, ReasoningPart, ToolCallStartPart, ToolCallDeltaPart, ToolCallPart, FinalPart, FinishPart, ErrorPart, StreamObserver } from "./generation/parts.js";
 export type { ChatMessage, ChatOptions, ChatTool, ToolChoice } from "./chat/chatOptions.js";
 export { ChatPromptRenderer } from "./model/chatPrompt.js";

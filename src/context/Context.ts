@@ -184,6 +184,7 @@ export class Context {
   #start(prompt: string | readonly number[], options: GenerationOptions, shaper: OutputShaper | undefined): TokenStream {
     if (this.#disposed) throw new DisposedError("Context");
     const resolved = resolveGenerationOptions(options, this.seed);
+    this.#assertBiasedTokens(resolved.logitBias);
     const promptTokens = this.#tokenizePrompt(prompt, resolved.addBos);
     // Running out of context is not an error: a maxTokens larger than the room left
     // generates until the context is full (stopReason "maxTokens"). Only a prompt that
@@ -258,6 +259,14 @@ export class Context {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.dispose();
+  }
+
+  // Native code trusts token ids: one outside the vocabulary must never reach the sampler.
+  #assertBiasedTokens(biases: ReadonlyMap<number, number>): void {
+    const size = this.model.metadata.vocabularySize;
+    for (const token of biases.keys()) {
+      if (token >= size) throw new InvalidArgumentError(`options.logitBias.${token}`, `${token} is not a token id of this model (0 to ${size - 1})`);
+    }
   }
 
   #tokenizePrompt(prompt: string | readonly number[], addBos: boolean): number[] {

@@ -25,6 +25,24 @@ export interface ToolCall {
   argumentsText: string;
 }
 
+/** A token the model could have produced at one step, with its log-probability. */
+export interface TokenAlternative {
+  /** The token id. */
+  token: number;
+  /** Its text (U+FFFD where the token is only part of a character; see `bytes`). */
+  text: string;
+  /** Its UTF-8 bytes: the exact bytes where the token is part of a multi-byte character. */
+  bytes: number[];
+  /** Natural log of its probability (at most 0; -9999 stands for a probability of 0). */
+  logprob: number;
+}
+
+/** A generated token's log-probability and the most likely tokens at its step (the `logprobs` option). */
+export interface TokenLogprob extends TokenAlternative {
+  /** The `logprobs` most likely tokens at this step, most likely first. */
+  topLogprobs: TokenAlternative[];
+}
+
 /** One piece of generated text. Its `text` is always complete UTF-8 (never a split character). */
 export interface TokenEvent {
   /** The new text; the concatenation of every event's text is the result's text. */
@@ -37,6 +55,8 @@ export interface TokenEvent {
   tokenCount: number;
   /** Milliseconds since the generation was requested. */
   elapsedMs: number;
+  /** With the `logprobs` option: one entry per token of `tokens`, in order. */
+  logprobs?: TokenLogprob[];
 }
 
 /** Timings of one generation, in milliseconds unless named otherwise. */

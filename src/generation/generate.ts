@@ -8,13 +8,16 @@
  * leaves closes it from outside. However it ends, the same `finally` stops the engine's
  * generator and returns the sequence.
  */
-import type { LlamaContextSequence, LlamaGrammarEvaluationState, LlamaModel, Token } from "node-llama-cpp";
+import type { LlamaContextSequence, LlamaModel, SequenceEvaluateOptions, Token } from "node-llama-cpp";
 import { GenerationError, errorMessage, wrapEngineError } from "../errors.js";
 import { grammarEvaluationState, type CompiledGrammar } from "../engine/grammar.js";
-import { repeatPenaltyWindow, type ResolvedGenerationOptions } from "./options.js";
+import type { TokenLogprob } from "./events.js";
+import { LogprobRecorder, type StepProbabilities } from "./logprobs.js";
+import { penalizesRepetition, type ResolvedGenerationOptions } from "./options.js";
 import type { OutputShaper, ShapedOutput } from "./outputShaper.js";
 import type { ContentPart, TextPart } from "./parts.js";
 import { prefill, type PrefillRequest, type Prefilled } from "./prefill.js";
+import { samplerOptions } from "./sampling.js";
 import { StopMatcher } from "./stopMatcher.js";
 import type { GenerationEnd, GenerationTally } from "./tally.js";
 import { IncrementalDetokenizer } from "./textDecoder.js";
@@ -45,16 +48,26 @@ export async function* runGeneration(request: GenerationRequest, tally: Generati
     }
     // A shaper that looks for a chat format's markers sees special tokens' text; plain text leaves it out.
     const specialTokens = shaper?.readsSpecialTokens === true;
-    const detokenizer = new IncrementalDetokenizer((tokens, lastTokens) => engineModel.detokenize(tokens as Token[], specialTokens, lastTokens as Token[]), request.promptTokens);
+    const detokenize = (tokens: readonly number[], lastTokens: readonly number[]) => engineModel.detokenize(tokens as Token[], specialTokens, lastTokens as Token[]);
+    const detokenizer = new IncrementalDetokenizer(detokenize, request.promptTokens);
     const endMarker = request.grammar?.endMarker;
     const stopMatcher = new StopMatcher(endMarker === undefined ? options.stop : [...options.stop, endMarker]);
-    const history = options.repeatPenalty === 1 ? undefined : [...request.promptTokens];
+    const history = penalizesRepetition(options) ? [...request.promptTokens] : undefined;
     const grammarState = request.grammar === undefined ? undefined : grammarEvaluationState(engineModel, request.grammar);
-    engineTokens = evaluate(prefilled.lease.sequence, prefilled.lastChunk, options, history, grammarState);
+    const sampling = samplerOptions(engineModel, options, history, grammarState);
+    // Without logprobs the loop reads bare tokens (the fast path); with them, each step's probabilities too.
+    const step: StepProbabilities = {};
+    const recorder = options.logprobs === undefined ? undefined : logprobRecorder(engineModel, detokenize, options.logprobs, request.promptTokens);
+    engineTokens = recorder === undefined ? prefilled.lease.sequence.evaluate(prefilled.lastChunk as Token[], sampling) : evaluateWithProbabilities(prefilled.lease.sequence, prefilled.lastChunk, sampling, options.logprobs!, step);
     let pendingTokens: number[] = [];
+    let pendingLogprobs: TokenLogprob[] = [];
     const emit = (text: string): TextPart => {
       tally.text += text;
       const part: TextPart = { type: "text", text, tokens: pendingTokens, index: tally.partCount++, tokenCount: tally.tokenCount, elapsedMs: performance.now() - tally.requestedAt };
+      if (recorder !== undefined) {
+        part.logprobs = pendingLogprobs;
+        pendingLogprobs = [];
+      }
       pendingTokens = [];
       return part;
     };
@@ -96,6 +109,7 @@ export async function* runGeneration(request: GenerationRequest, tally: Generati
       tally.tokenCount++;
       history?.push(token);
       pendingTokens.push(token);
+      if (recorder !== undefined) pendingLogprobs.push(recorder.record(token, step));
       // The text of this last token still goes out below.
       if (tally.tokenCount >= request.maxTokens) tally.end = maxTokensReached;
       const piece = detokenizer.push(token);
@@ -140,15 +154,18 @@ export async function* runGeneration(request: GenerationRequest, tally: Generati
   }
 }
 
-function evaluate(sequence: LlamaContextSequence, tokens: number[], options: ResolvedGenerationOptions, history: number[] | undefined, grammarState: LlamaGrammarEvaluationState | undefined) {
-  return sequence.evaluate(tokens as Token[], {
-    temperature: options.temperature,
-    topK: options.topK,
-    topP: options.topP,
-    minP: options.minP,
-    seed: options.seed,
-    yieldEogToken: true,
-    ...(grammarState === undefined ? {} : { grammarEvaluationState: grammarState }),
-    ...(history === undefined ? {} : { repeatPenalty: { punishTokens: () => history.slice(-repeatPenaltyWindow) as Token[], penalty: options.repeatPenalty } }),
-  });
+function logprobRecorder(engineModel: LlamaModel, detokenize: (tokens: readonly number[], lastTokens: readonly number[]) => string, alternatives: number, promptTokens: readonly number[]): LogprobRecorder {
+  const tokenizer = engineModel.fileInfo.metadata.tokenizer?.ggml;
+  return new LogprobRecorder(detokenize, { pieces: tokenizer?.tokens as readonly string[] | undefined, kind: tokenizer?.model }, alternatives, promptTokens);
+}
+
+/** The engine's tokens with each step's probabilities, which it leaves in `step` for the token it yields. */
+async function* evaluateWithProbabilities(sequence: LlamaContextSequence, tokens: number[], sampling: SequenceEvaluateOptions, alternatives: number, step: StepProbabilities): AsyncGenerator<Token, void, void> {
+  // The full distribution only when alternatives are asked for: the chosen token's alone is cheaper.
+  const metadata = alternatives > 0 ? ({ probabilities: true, confidence: true } as const) : ({ confidence: true } as const);
+  for await (const output of sequence.evaluateWithMetadata(tokens as Token[], metadata, sampling)) {
+    step.confidence = output.confidence;
+    step.probabilities = "probabilities" in output ? (output.probabilities as ReadonlyMap<number, number>) : undefined;
+    yield output.token;
+  }
 }

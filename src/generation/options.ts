@@ -19,8 +19,28 @@ export interface GenerationOptions {
   topP?: number;
   /** Drop tokens less likely than P times the most likely one; 0 disables. Defaults to 0.05. */
   minP?: number;
-  /** Divides the logits of tokens seen in the last 64 tokens; 1 disables. Defaults to 1 (off). */
+  /** Divides the logits of tokens seen in the last `penaltyWindow` tokens; 1 disables. Defaults to 1 (off). */
   repeatPenalty?: number;
+  /** Subtracted from the logit of every token seen in the last `penaltyWindow` tokens (OpenAI's `presence_penalty`, -2 to 2; negative favours them). Defaults to 0 (off). */
+  presencePenalty?: number;
+  /** Subtracted from a token's logit once per time it appears in the last `penaltyWindow` tokens (OpenAI's `frequency_penalty`, -2 to 2). Defaults to 0 (off). */
+  frequencyPenalty?: number;
+  /** Tokens (prompt and output) the repeat, presence and frequency penalties look back over; 0 turns them all off. Defaults to 64. */
+  penaltyWindow?: number;
+  /**
+   * Added to the logits of the given token ids before sampling (token id -> bias, -100 to
+   * 100, OpenAI's `logit_bias`): -100 bans a token, 100 all but forces it. A grammar still
+   * wins over a ban. Defaults to none.
+   */
+  logitBias?: Readonly<Record<number, number>>;
+  /**
+   * Reports log-probabilities: each text part carries, for each of its tokens, the token's
+   * natural-log probability and the `logprobs` most likely alternatives (0 to 20; 0 gives
+   * the chosen tokens' only). The probabilities are those the sampler drew from (after
+   * temperature, top-k, top-p, min-p, penalties and biases). Costs a little speed per
+   * token; off by default.
+   */
+  logprobs?: number;
   /** Sampling seed: the same seed, prompt and options give the same output. Defaults to the context's seed, else random (reported in the result). */
   seed?: number;
   /** Stop strings: generation ends before the first one, which is never emitted. Defaults to none. */
@@ -51,14 +71,24 @@ export const generationDefaults = {
   topP: 0.95,
   minP: 0.05,
   repeatPenalty: 1,
+  presencePenalty: 0,
+  frequencyPenalty: 0,
+  penaltyWindow: 64,
   wait: true,
   addBos: true,
 } as const;
 
-/** Tokens a repeat penalty looks back over (llama.cpp's `repeat_last_n`). */
-export const repeatPenaltyWindow = 64;
+/** Most alternatives `logprobs` may ask for per token (OpenAI's limit). */
+export const maxLogprobs = 20;
 
 const probability = () => finiteNumber().min(0, "must be between 0 and 1").max(1, "must be between 0 and 1");
+
+const penalty = () => finiteNumber().min(-2, "must be between -2 and 2").max(2, "must be between -2 and 2");
+
+const logitBias = z.record(
+  z.string().regex(/^(0|[1-9][0-9]*)$/, "keys must be token ids"),
+  finiteNumber().min(-100, "biases must be between -100 and 100").max(100, "biases must be between -100 and 100"),
+);
 
 const wellFormedString = z
   .string()
@@ -72,6 +102,11 @@ export const generationOptionsSchema = z.strictObject({
   topP: probability().optional(),
   minP: probability().optional(),
   repeatPenalty: finiteNumber().positive("must be positive").optional(),
+  presencePenalty: penalty().optional(),
+  frequencyPenalty: penalty().optional(),
+  penaltyWindow: nonNegativeInteger().optional(),
+  logitBias: logitBias.optional(),
+  logprobs: nonNegativeInteger().max(maxLogprobs, `must be at most ${maxLogprobs}`).optional(),
   seed: nonNegativeInteger().max(0xffff_ffff, "must fit in 32 bits").optional(),
   stop: z.union([wellFormedString, z.array(wellFormedString).max(16, "at most 16 stop strings")]).optional(),
   signal: abortSignal().optional(),
@@ -90,6 +125,12 @@ export interface ResolvedGenerationOptions {
   topP: number;
   minP: number;
   repeatPenalty: number;
+  presencePenalty: number;
+  frequencyPenalty: number;
+  penaltyWindow: number;
+  /** Token id -> logit bias; empty for none. */
+  logitBias: ReadonlyMap<number, number>;
+  logprobs: number | undefined;
   seed: number;
   stop: readonly string[];
   signal: AbortSignal | undefined;
@@ -115,6 +156,11 @@ export function resolveGenerationOptions(options: unknown, contextSeed: number |
     topP: parsed.topP ?? generationDefaults.topP,
     minP: parsed.minP ?? generationDefaults.minP,
     repeatPenalty: parsed.repeatPenalty ?? generationDefaults.repeatPenalty,
+    presencePenalty: parsed.presencePenalty ?? generationDefaults.presencePenalty,
+    frequencyPenalty: parsed.frequencyPenalty ?? generationDefaults.frequencyPenalty,
+    penaltyWindow: parsed.penaltyWindow ?? generationDefaults.penaltyWindow,
+    logitBias: new Map(Object.entries(parsed.logitBias ?? {}).map(([token, bias]) => [Number(token), bias])),
+    logprobs: parsed.logprobs,
     seed: parsed.seed ?? contextSeed ?? randomSeed(),
     stop,
     signal: parsed.signal,
@@ -124,6 +170,11 @@ export function resolveGenerationOptions(options: unknown, contextSeed: number |
     jsonSchema: parsed.jsonSchema,
     grammar: parsed.grammar,
   };
+}
+
+/** Whether any of the repeat, presence and frequency penalties is on (they need the recent tokens). */
+export function penalizesRepetition(options: ResolvedGenerationOptions): boolean {
+  return options.penaltyWindow > 0 && (options.repeatPenalty !== 1 || options.presencePenalty !== 0 || options.frequencyPenalty !== 0);
 }
 
 function isObserver(value: unknown): boolean {

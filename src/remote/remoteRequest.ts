@@ -1,11 +1,12 @@
 /**
  * mullama's generation options as an OpenAI-compatible request body. The standard fields
  * (`max_tokens`, `temperature`, `top_p`, `seed`, `stop`) always go; the llama.cpp-style
- * samplers (`top_k`, `min_p`, `repeat_penalty`) go only when the caller set them, since
+ * samplers (`top_k`, `min_p`, `repeat_penalty`) and the penalties and biases go only when the caller set them, since
  * OpenAI itself refuses fields it does not know. `stream_options.include_usage` asks for
  * the token counts, which the result reports.
  */
 import type { ChatMessage } from "../chat/chatOptions.js";
+import { InvalidArgumentError } from "../errors.js";
 import type { GenerationOptions, ResolvedGenerationOptions } from "../generation/options.js";
 
 /**
@@ -26,6 +27,9 @@ export function openAiMessages(messages: readonly ChatMessage[]): Record<string,
 
 /** The body of a streamed `/completions` or `/chat/completions` request. */
 export function requestBody(model: string, input: { prompt: string | readonly number[] } | { messages: Record<string, unknown>[] }, options: GenerationOptions, resolved: ResolvedGenerationOptions): Record<string, unknown> {
+  // Neither has a place in the remote stream's parts: refused rather than silently dropped.
+  if (options.logprobs !== undefined) throw new InvalidArgumentError("options.logprobs", "log-probabilities are not available from a remote engine");
+  if (options.penaltyWindow !== undefined) throw new InvalidArgumentError("options.penaltyWindow", "an OpenAI-compatible engine has no penalty window");
   return {
     model,
     ...input,
@@ -39,5 +43,8 @@ export function requestBody(model: string, input: { prompt: string | readonly nu
     ...(options.topK === undefined ? {} : { top_k: resolved.topK }),
     ...(options.minP === undefined ? {} : { min_p: resolved.minP }),
     ...(options.repeatPenalty === undefined ? {} : { repeat_penalty: resolved.repeatPenalty }),
+    ...(options.presencePenalty === undefined ? {} : { presence_penalty: resolved.presencePenalty }),
+    ...(options.frequencyPenalty === undefined ? {} : { frequency_penalty: resolved.frequencyPenalty }),
+    ...(resolved.logitBias.size === 0 ? {} : { logit_bias: Object.fromEntries(resolved.logitBias) }),
   };
 }
