@@ -5,7 +5,7 @@
  * client leaving aborts it, and so does shutdown (through the scheduler).
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { GenerationResult } from "../generation/events.js";
+import type { GenerationResult, TokenLogprob } from "../generation/events.js";
 import type { ChatOptions } from "../chat/chatOptions.js";
 import { driveStream } from "../streaming/driveStream.js";
 import type { WireFormat } from "../streaming/transport.js";
@@ -29,6 +29,8 @@ export interface GenerationCall {
 export interface CollectedGeneration {
   result: GenerationResult;
   tokens: number[];
+  /** Each token's log-probability, when the `logprobs` option asked for them. */
+  logprobs: TokenLogprob[] | undefined;
 }
 
 /**
@@ -45,12 +47,16 @@ export async function collectGeneration(request: FastifyRequest, reply: FastifyR
   });
   const stream = call.scheduler.start(call.prompt, call.options, controller);
   const tokens: number[] = [];
+  const logprobs = call.options.logprobs === undefined ? undefined : ([] as TokenLogprob[]);
   for await (const part of stream.parts()) {
-    if (part.type === "text") tokens.push(...part.tokens);
+    if (part.type === "text") {
+      tokens.push(...part.tokens);
+      if (part.logprobs !== undefined) logprobs?.push(...part.logprobs);
+    }
     else if (part.type === "error") throw part.error;
     else if (part.type === "finish") {
       logGeneration(request, part.result, call.logFields);
-      if (part.result.stopReason !== "abort") return { result: part.result, tokens };
+      if (part.result.stopReason !== "abort") return { result: part.result, tokens, logprobs };
       if (!disconnected) throw cancellation(part.abortReason);
       reply.hijack();
       reply.raw.destroy();

@@ -49,9 +49,10 @@ test("logit bias: -100 on the greedy first token changes it, +100 on another for
   const first = (await collect(context.stream(prompt, { ...greedy, maxTokens: 1 })))[0]!.tokens[0]!;
   const banned = await collect(context.stream(prompt, { ...greedy, maxTokens: 1, logitBias: { [first]: -100 } }));
   assert.notEqual(banned[0]!.tokens[0], first);
-  const forced = model.tokenize(" LORD", { addBos: false })[0]!;
+  const forced = model.tokenize(" LORD", { addBos: false }).at(-1)!;
   const events = await collect(context.stream(prompt, { ...greedy, maxTokens: 3, logitBias: { [forced]: 100 } }));
   assert.ok(events.flatMap((event) => event.tokens).every((token) => token === forced), "+100 forces the token at every step");
+  assert.match(events.map((event) => event.text).join(""), /^( ?LORD){3}$/);
 });
 
 test("frequency and presence penalties change a repetitive greedy output", async () => {

@@ -78,10 +78,10 @@ describe("chat completions", () => {
   test("unsupported fields get a 400 naming them, not silence", async () => {
     const cases: [Record<string, unknown>, string][] = [
       [{ n: 2 }, "n"],
-      [{ logprobs: true }, "logprobs"],
+      [{ top_logprobs: 2 }, "top_logprobs"],
       [{ tool_choice: { type: "function", function: { name: "f" } } }, "tool_choice"],
       [{ functions: [{ name: "f", parameters: {} }] }, "functions"],
-      [{ presence_penalty: 0.5 }, "presence_penalty"],
+      [{ presence_penalty: 3 }, "presence_penalty"],
       [{ frobnicate: true }, "frobnicate"],
     ];
     for (const [extra, param] of cases) {

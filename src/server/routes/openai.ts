@@ -45,7 +45,8 @@ async function chatCompletion(runtime: ServerRuntime, request: FastifyRequest, r
   refuseUnsupported(body, "chat");
   const loaded = await runtime.modelForRequest(reply, body.model);
   // One chat path: the turn goes through context.chat, rendered with the server's chat format.
-  const options = { ...generationOptions(body, body.max_completion_tokens ?? body.max_tokens, []), ...toolOptions(body), renderer: loaded.chat };
+  const logprobs = body.logprobs === true ? (body.top_logprobs ?? 0) : undefined;
+  const options = { ...generationOptions(body, body.max_completion_tokens ?? body.max_tokens, logprobs), ...toolOptions(body), renderer: loaded.chat };
   const prompt = { messages: toChatMessages(body.messages) };
   return respond(request, reply, loaded, { scheduler: loaded.scheduler, prompt, options, keepAliveIntervalMs: runtime.settings.keepAliveIntervalMs }, body, "chat");
 }
@@ -55,7 +56,7 @@ async function completion(runtime: ServerRuntime, request: FastifyRequest, reply
   refuseUnsupported(body, "completion");
   const loaded = await runtime.modelForRequest(reply, body.model);
   // OpenAI's default for the legacy completions API is 16 tokens.
-  const options = generationOptions(body, body.max_tokens ?? 16, []);
+  const options = generationOptions(body, body.max_tokens ?? 16, body.logprobs ?? undefined);
   return respond(request, reply, loaded, { scheduler: loaded.scheduler, prompt: completionPrompt(body.prompt), options, keepAliveIntervalMs: runtime.settings.keepAliveIntervalMs }, body, "completion");
 }
 
@@ -66,7 +67,7 @@ async function respond(request: FastifyRequest, reply: FastifyReply, loaded: Ser
   if (body.stream !== true) {
     const collected = await collectGeneration(request, reply, call);
     if (collected === undefined) return reply;
-    return completionBody(kind, identity, collected.result);
+    return completionBody(kind, identity, collected.result, collected.logprobs);
   }
   const includeUsage = body.stream_options?.include_usage === true;
   await streamGeneration(request, reply, call, "text/event-stream", openAiStreamFormat(kind, identity, includeUsage, loaded.served));
@@ -81,9 +82,8 @@ function upstreamModelObject(name: string) {
   return { id: name, object: "model", created: 0, owned_by: "upstream" };
 }
 
-function generationOptions(body: ChatCompletionRequest | CompletionRequest, maxTokens: number | null | undefined, formatStops: readonly string[]): GenerationOptions {
-  const requested = body.stop == null ? [] : typeof body.stop === "string" ? [body.stop] : body.stop;
-  const stop = [...new Set([...requested, ...formatStops])];
+function generationOptions(body: ChatCompletionRequest | CompletionRequest, maxTokens: number | null | undefined, logprobs: number | undefined): GenerationOptions {
+  const stop = body.stop == null ? [] : typeof body.stop === "string" ? [body.stop] : body.stop;
   return {
     ...(maxTokens == null ? {} : { maxTokens }),
     ...(body.temperature == null ? {} : { temperature: body.temperature }),
@@ -91,6 +91,10 @@ function generationOptions(body: ChatCompletionRequest | CompletionRequest, maxT
     ...(body.top_k == null ? {} : { topK: body.top_k }),
     ...(body.min_p == null ? {} : { minP: body.min_p }),
     ...(body.repeat_penalty == null ? {} : { repeatPenalty: body.repeat_penalty }),
+    ...(body.presence_penalty == null ? {} : { presencePenalty: body.presence_penalty }),
+    ...(body.frequency_penalty == null ? {} : { frequencyPenalty: body.frequency_penalty }),
+    ...(body.logit_bias == null ? {} : { logitBias: body.logit_bias }),
+    ...(logprobs === undefined ? {} : { logprobs }),
     ...(body.seed == null ? {} : { seed: body.seed }),
     ...(stop.length === 0 ? {} : { stop }),
   };

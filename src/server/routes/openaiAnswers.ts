@@ -11,11 +11,13 @@
  * cut answer for a whole one).
  */
 import { describeError } from "../../errorPolicy.js";
-import type { GenerationResult, StopReason } from "../../generation/events.js";
+import type { GenerationResult, StopReason, TokenLogprob } from "../../generation/events.js";
+import type { TextPart } from "../../generation/parts.js";
 import type { WireFormat } from "../../streaming/transport.js";
 import { formatServerSentComment, formatServerSentEvent } from "../../streaming/sse.js";
 import { cancellation, errorBody } from "../httpErrors.js";
 import type { ServedModel } from "../servedModel.js";
+import { chatLogprobs, completionLogprobs } from "./openaiLogprobs.js";
 
 export type CompletionKind = "chat" | "completion";
 
@@ -26,12 +28,11 @@ export interface AnswerIdentity {
   model: string;
 }
 
-export function completionBody(kind: CompletionKind, identity: AnswerIdentity, result: GenerationResult): unknown {
+/** `tokenLogprobs`: every token's log-probability, when the request asked for them. */
+export function completionBody(kind: CompletionKind, identity: AnswerIdentity, result: GenerationResult, tokenLogprobs?: readonly TokenLogprob[]): unknown {
   const finish_reason = finishReason(result.stopReason);
-  const choice =
-    kind === "chat"
-      ? { index: 0, message: assistantMessage(result), logprobs: null, finish_reason }
-      : { index: 0, text: result.text, logprobs: null, finish_reason };
+  const logprobs = tokenLogprobs === undefined ? null : kind === "chat" ? chatLogprobs(tokenLogprobs) : completionLogprobs(tokenLogprobs, 0);
+  const choice = kind === "chat" ? { index: 0, message: assistantMessage(result), logprobs, finish_reason } : { index: 0, text: result.text, logprobs, finish_reason };
   return { ...identity, object: kind === "chat" ? "chat.completion" : "text_completion", choices: [choice], usage: usage(result) };
 }
 
@@ -40,7 +41,16 @@ export function openAiStreamFormat(kind: CompletionKind, identity: AnswerIdentit
   const system_fingerprint = `mullama-${served.digest.slice(0, 12)}`;
   // With include_usage, OpenAI sends `usage: null` on every chunk but the last.
   const usageField = includeUsage ? { usage: null } : {};
-  const chunk = (choice: Record<string, unknown>) => data({ ...identity, object, system_fingerprint, choices: [{ index: 0, ...choice, logprobs: null }], ...usageField });
+  const chunk = (choice: Record<string, unknown>) => data({ ...identity, object, system_fingerprint, choices: [{ index: 0, logprobs: null, ...choice }], ...usageField });
+  // Where the next streamed token starts in the answer's text (the completions API's text_offset).
+  let textOffset = 0;
+  const textChunk = (part: TextPart) => {
+    const choice = textChoice(part.text, null);
+    if (part.logprobs === undefined) return chunk(choice);
+    const logprobs = kind === "chat" ? chatLogprobs(part.logprobs) : completionLogprobs(part.logprobs, textOffset);
+    textOffset += part.text.length;
+    return chunk({ ...choice, logprobs });
+  };
   const textChoice = (text: string, finish: string | null) =>
     kind === "chat" ? { delta: text === "" && finish !== null ? {} : { content: text }, finish_reason: finish } : { text, finish_reason: finish };
   const failure = (error: unknown) => data(errorBody(describeError(error), "openai"));
@@ -53,7 +63,7 @@ export function openAiStreamFormat(kind: CompletionKind, identity: AnswerIdentit
     format(part) {
       switch (part.type) {
         case "text":
-          return part.text === "" ? undefined : chunk(textChoice(part.text, null));
+          return part.text === "" ? undefined : textChunk(part);
         case "reasoning":
           // The field llama.cpp's server, vLLM and DeepSeek's API stream thinking in.
           return part.text === "" ? undefined : chunk({ delta: { reasoning_content: part.text }, finish_reason: null });

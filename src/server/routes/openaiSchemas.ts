@@ -2,10 +2,10 @@
  * Request bodies of the OpenAI-compatible routes. Supported fields are typed (with
  * llama.cpp's `top_k`, `min_p`, `repeat_penalty` and `cache_prompt`); fields that cannot
  * change the answer (`store`, `metadata`, `service_tier`, `user`...) are accepted and
- * ignored; tools and response formats are typed in openaiTools.ts; fields of the OpenAI
- * API this server cannot honour (several choices, log probabilities, the deprecated
- * `functions`, penalties) are accepted by the schema only to be refused with a 400 that
- * names them, instead of being silently ignored. Any other field is refused as unknown,
+ * ignored; tools and response formats are typed in openaiTools.ts; log-probabilities,
+ * penalties and logit biases are honoured; fields of the OpenAI API this server cannot
+ * honour (the deprecated `functions`, `echo`, `suffix`) are accepted by the schema only to
+ * be refused with a 400 that names them, instead of being silently ignored. Any other field is refused as unknown,
  * as OpenAI does. `null` means "not given", as OpenAI's clients send it.
  */
 import { z } from "zod";
@@ -16,6 +16,11 @@ import { messageToolCallsSchema, responseFormatSchema, toolChoiceSchema, toolsSc
 export const maxStopStrings = 4;
 
 const stopString = z.string().min(1, "stop strings must not be empty").refine((text) => text.isWellFormed(), "stop strings must be well-formed Unicode");
+
+const penalty = z.number().min(-2, "must be between -2 and 2").max(2, "must be between -2 and 2").nullish();
+
+/** Most alternatives per token a request may ask for (OpenAI's limit). */
+export const maxTopLogprobs = 20;
 
 const sampling = {
   model: z.string({ error: "expected the model's name" }).min(1, "must not be empty"),
@@ -32,6 +37,10 @@ const sampling = {
   top_k: z.number().int("expected an integer").min(0, "must not be negative").nullish(),
   min_p: z.number().min(0, "must be between 0 and 1").max(1, "must be between 0 and 1").nullish(),
   repeat_penalty: z.number().positive("must be positive").nullish(),
+  presence_penalty: penalty,
+  frequency_penalty: penalty,
+  /** Token id (as a string) -> bias added to its logit, -100 (ban) to 100. */
+  logit_bias: z.record(z.string().regex(/^(0|[1-9][0-9]*)$/, "keys must be token ids"), z.number().min(-100, "must be between -100 and 100").max(100, "must be between -100 and 100")).nullish(),
   // Accepted and ignored: none of them can change the answer. `cache_prompt` (llama.cpp)
   // is what this server always does; the rest are OpenAI's bookkeeping.
   cache_prompt: z.boolean().nullish(),
@@ -42,11 +51,6 @@ const sampling = {
   prompt_cache_key: z.string().nullish(),
   // Refused unless they ask for what the server does anyway (checked by refuseUnsupported).
   n: z.unknown().optional(),
-  logprobs: z.unknown().optional(),
-  top_logprobs: z.unknown().optional(),
-  logit_bias: z.unknown().optional(),
-  presence_penalty: z.unknown().optional(),
-  frequency_penalty: z.unknown().optional(),
 };
 
 const contentPart = z.looseObject({ type: z.string() });
@@ -76,6 +80,10 @@ export const chatCompletionRequestSchema = z.strictObject({
   /** Accepted; a forced turn (tool_choice "required" or a named tool) makes exactly one call. */
   parallel_tool_calls: z.boolean().nullish(),
   response_format: responseFormatSchema.nullish(),
+  /** Whether each token's log-probability comes with the answer (`choices[].logprobs.content`). */
+  logprobs: z.boolean().nullish(),
+  /** Most likely alternatives listed per token; needs `logprobs: true`. */
+  top_logprobs: z.number().int("expected an integer").min(0, `must be between 0 and ${maxTopLogprobs}`).max(maxTopLogprobs, `must be between 0 and ${maxTopLogprobs}`).nullish(),
   functions: z.unknown().optional(),
   function_call: z.unknown().optional(),
 });
@@ -88,6 +96,8 @@ export const completionRequestSchema = z.strictObject({
     z.array(z.number().int("token ids are integers")),
     z.array(z.array(z.number().int("token ids are integers"))),
   ]),
+  /** Log-probabilities of each token and this many alternatives (`choices[].logprobs`). */
+  logprobs: z.number().int("expected an integer").min(0, `must be between 0 and ${maxTopLogprobs}`).max(maxTopLogprobs, `must be between 0 and ${maxTopLogprobs}`).nullish(),
   echo: z.unknown().optional(),
   suffix: z.unknown().optional(),
   best_of: z.unknown().optional(),
@@ -107,21 +117,15 @@ interface Refusal {
 const absent = (value: unknown) => value === undefined || value === null;
 const isOne = (value: unknown) => absent(value) || value === 1;
 const isFalse = (value: unknown) => absent(value) || value === false;
-const isZero = (value: unknown) => absent(value) || value === 0;
-const isEmptyObject = (value: unknown) => absent(value) || (typeof value === "object" && Object.keys(value as object).length === 0);
 const isEmptyArray = (value: unknown) => absent(value) || (Array.isArray(value) && value.length === 0);
 
 const commonRefusals: Refusal[] = [
   { param: "n", accepts: isOne, reason: "n > 1 is not supported: each request returns one choice (send several requests; they run in parallel)" },
-  { param: "logprobs", accepts: (value) => isFalse(value) || value === 0, reason: "logprobs are not supported" },
-  { param: "top_logprobs", accepts: absent, reason: "top_logprobs are not supported" },
-  { param: "logit_bias", accepts: isEmptyObject, reason: "logit_bias is not supported" },
-  { param: "presence_penalty", accepts: isZero, reason: "presence_penalty is not supported (only 0)" },
-  { param: "frequency_penalty", accepts: isZero, reason: "frequency_penalty is not supported (only 0)" },
 ];
 
 const chatRefusals: Refusal[] = [
   ...commonRefusals,
+  { param: "top_logprobs", accepts: absent, reason: "top_logprobs needs logprobs: true" },
   { param: "functions", accepts: isEmptyArray, reason: "functions are deprecated by OpenAI and not supported; send tools" },
   { param: "function_call", accepts: (value) => absent(value) || value === "none", reason: "function_call is deprecated by OpenAI and not supported; send tool_choice" },
 ];
@@ -135,7 +139,8 @@ const completionRefusals: Refusal[] = [
 
 /** Throws a 400 naming the first field that asks for something this server cannot do. */
 export function refuseUnsupported(body: Record<string, unknown>, kind: "chat" | "completion"): void {
-  for (const refusal of kind === "chat" ? chatRefusals : completionRefusals) {
+  const refusals = kind === "chat" && body.logprobs === true ? chatRefusals.filter((refusal) => refusal.param !== "top_logprobs") : kind === "chat" ? chatRefusals : completionRefusals;
+  for (const refusal of refusals) {
     if (!refusal.accepts(body[refusal.param])) throw unsupported(refusal.param, refusal.reason);
   }
   if (!absent(body.stream_options) && body.stream !== true) throw unsupported("stream_options", "stream_options is only allowed when stream is true");

@@ -1,0 +1,108 @@
+/** Log-probabilities, penalties and logit biases through the official `openai` client. */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import OpenAI from "openai";
+import type { Context } from "../../src/context/Context.js";
+import { startTestServer, type TestServer } from "./helpers.js";
+
+let harness: TestServer;
+let client: OpenAI;
+let context: Context;
+const model = "kjv-tiny-q8_0";
+const messages = [{ role: "user" as const, content: "Who made the heaven?" }];
+
+before(async () => {
+  harness = await startTestServer();
+  client = new OpenAI({ baseURL: `${harness.url}/v1`, apiKey: "unused", maxRetries: 0 });
+  context = harness.server.context!;
+});
+after(() => harness.server.close());
+
+describe("logprobs", () => {
+  test("chat: every token's logprob, bytes and top alternatives; greedy picks the top one", async () => {
+    const completion = await client.chat.completions.create({ model, messages, max_tokens: 10, temperature: 0, logprobs: true, top_logprobs: 3 });
+    const choice = completion.choices[0]!;
+    const content = choice.logprobs!.content!;
+    assert.equal(content.length, completion.usage!.completion_tokens);
+    assert.equal(content.map((entry) => entry.token).join(""), choice.message.content);
+    for (const entry of content) {
+      assert.ok(entry.logprob <= 0 && Math.exp(entry.logprob) <= 1);
+      assert.deepEqual(entry.bytes, [...Buffer.from(entry.token)]);
+      assert.equal(entry.top_logprobs.length, 3);
+      assert.equal(entry.top_logprobs[0]!.token, entry.token);
+      assert.equal(entry.top_logprobs[0]!.logprob, entry.logprob);
+    }
+  });
+
+  test("chat stream: each chunk carries its tokens' logprobs, and they equal the whole answer's", async () => {
+    const whole = await client.chat.completions.create({ model, messages, max_tokens: 10, temperature: 0, logprobs: true, top_logprobs: 2 });
+    const stream = await client.chat.completions.create({ model, messages, max_tokens: 10, temperature: 0, logprobs: true, top_logprobs: 2, stream: true });
+    const streamed: OpenAI.Chat.Completions.ChatCompletionTokenLogprob[] = [];
+    for await (const chunk of stream) {
+      const choice = chunk.choices[0];
+      if (choice?.delta.content) assert.ok(choice.logprobs?.content, "a text chunk carries logprobs");
+      streamed.push(...(choice?.logprobs?.content ?? []));
+    }
+    assert.deepEqual(streamed, whole.choices[0]!.logprobs!.content);
+  });
+
+  test("completions: tokens, token_logprobs, top_logprobs and text_offset, streamed the same", async () => {
+    const prompt = "And God said";
+    const completion = await client.completions.create({ model, prompt, max_tokens: 8, temperature: 0, logprobs: 2 });
+    const { text, logprobs } = completion.choices[0]!;
+    assert.equal(logprobs!.tokens!.join(""), text);
+    assert.equal(logprobs!.token_logprobs!.length, 8);
+    logprobs!.tokens!.forEach((token, index) => {
+      assert.equal(text.slice(logprobs!.text_offset![index], logprobs!.text_offset![index]! + token.length), token);
+      const top = logprobs!.top_logprobs![index]!;
+      assert.equal(Object.keys(top).length, 2);
+      assert.equal(top[token], logprobs!.token_logprobs![index], "the chosen token is the most likely under greedy sampling");
+    });
+    const offsets: number[] = [];
+    for await (const chunk of await client.completions.create({ model, prompt, max_tokens: 8, temperature: 0, logprobs: 2, stream: true })) {
+      offsets.push(...(chunk.choices[0]?.logprobs?.text_offset ?? []));
+    }
+    assert.deepEqual(offsets, logprobs!.text_offset);
+  });
+
+  test("no logprobs unless asked; top_logprobs without logprobs and out of range are refused", async () => {
+    const plain = await client.chat.completions.create({ model, messages, max_tokens: 2, temperature: 0 });
+    assert.equal(plain.choices[0]!.logprobs, null);
+    for (const [extra, param] of [[{ top_logprobs: 2 }, "top_logprobs"], [{ logprobs: true, top_logprobs: 21 }, "top_logprobs"]] as const) {
+      await assert.rejects(client.chat.completions.create({ model, messages, max_tokens: 2, ...extra }), (error: unknown) => error instanceof OpenAI.BadRequestError && error.param === param);
+    }
+  });
+});
+
+describe("penalties and logit bias", () => {
+  const prompt = "And God said";
+
+  test("logit_bias -100 on the greedy first token changes it; +100 forces a token", async () => {
+    const plain = await client.completions.create({ model, prompt, max_tokens: 1, temperature: 0, logprobs: 0 });
+    const first = plain.choices[0]!.text;
+    let token: number | undefined;
+    for await (const event of context.stream(prompt, { temperature: 0, maxTokens: 1 })) token = event.tokens[0];
+    const banned = await client.completions.create({ model, prompt, max_tokens: 1, temperature: 0, logit_bias: { [String(token)]: -100 } });
+    assert.notEqual(banned.choices[0]!.text, first);
+    const forced = context.model.tokenize(" LORD", { addBos: false }).at(-1)!;
+    const pushed = await client.completions.create({ model, prompt, max_tokens: 3, temperature: 0, logit_bias: { [String(forced)]: 100 }, logprobs: 0 });
+    assert.match(pushed.choices[0]!.text, /^( ?LORD){3}$/);
+    assert.equal(pushed.choices[0]!.logprobs!.tokens!.length, 3);
+  });
+
+  test("frequency_penalty and presence_penalty change a repetitive greedy output", async () => {
+    const request = { model, prompt: "and the LORD said unto", max_tokens: 48, temperature: 0 };
+    const plain = (await client.completions.create(request)).choices[0]!.text;
+    const frequency = (await client.completions.create({ ...request, frequency_penalty: 2 })).choices[0]!.text;
+    const presence = (await client.completions.create({ ...request, presence_penalty: 2 })).choices[0]!.text;
+    assert.notEqual(frequency, plain);
+    assert.notEqual(presence, plain);
+    assert.equal(frequency, (await context.generate(request.prompt, { temperature: 0, maxTokens: 48, frequencyPenalty: 2 })).text);
+  });
+
+  test("a logit_bias on a token outside the vocabulary, or out of range, is a 400", async () => {
+    for (const logit_bias of [{ "999999": -100 }, { "5": 101 }, { abc: 1 }] as Record<string, number>[]) {
+      await assert.rejects(client.completions.create({ model, prompt, max_tokens: 1, logit_bias }), (error: unknown) => error instanceof OpenAI.BadRequestError && String(error.param).includes("logit"));
+    }
+  });
+});
