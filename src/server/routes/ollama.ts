@@ -22,6 +22,7 @@ import {
   chatRequestSchema,
   generateRequestSchema,
   generationOptions,
+  logprobsOption,
   refuseThinking,
   refuseUnsupported,
   type GenerateRequest,
@@ -44,7 +45,7 @@ async function generate(runtime: ServerRuntime, request: FastifyRequest, reply: 
   const prompt = body.prompt ?? "";
   if (prompt === "" && (body.context == null || body.context.length === 0)) return loadOnly(reply, body, { response: "" });
   const { input, tokens, stop } = loaded instanceof UpstreamModel ? upstreamPrompt(body, prompt) : generatePrompt(loaded, body, prompt);
-  const options = { ...generationOptions(body.options, stop), ...formatJsonSchema(body.format) };
+  const options = { ...generationOptions(body.options, stop), ...logprobsOption(body), ...formatJsonSchema(body.format) };
   const call = { scheduler: loaded.scheduler, prompt: input, options, keepAliveIntervalMs: runtime.settings.keepAliveIntervalMs };
   // `context` lets an old-style client continue the conversation by sending it back (token ids: only for a local model).
   const context = (generated: readonly number[]) => (tokens === undefined ? {} : { context: [...tokens, ...generated] });
@@ -64,7 +65,7 @@ async function chat(runtime: ServerRuntime, request: FastifyRequest, reply: Fast
   if (body.messages == null || body.messages.length === 0) return loadOnly(reply, body, { message: { role: "assistant", content: "" } });
   // One chat path: the turn goes through context.chat, rendered with the server's chat format.
   // Thinking is on unless `think: false`; it comes in `thinking`, never in `content`.
-  const options = { ...generationOptions(body.options), ...toolOptions(body.tools), ...formatJsonSchema(body.format), thinking: body.think !== false, renderer: loaded.chat };
+  const options = { ...generationOptions(body.options), ...logprobsOption(body), ...toolOptions(body.tools), ...formatJsonSchema(body.format), thinking: body.think !== false, renderer: loaded.chat };
   const call = { scheduler: loaded.scheduler, prompt: { messages: toChatMessages(body.messages) }, options, keepAliveIntervalMs: runtime.settings.keepAliveIntervalMs };
   const message = (content: string, calls: readonly ToolCall[] = [], thinking?: string) => ({
     message: {
@@ -92,7 +93,7 @@ async function respond(request: FastifyRequest, reply: FastifyReply, call: Gener
   }
   const collected = await collectGeneration(request, reply, call);
   if (collected === undefined) return reply;
-  return wholeAnswer(shapes, collected.result, collected.tokens);
+  return wholeAnswer(shapes, collected.result, collected.tokens, collected.logprobs);
 }
 
 /**

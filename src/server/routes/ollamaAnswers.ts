@@ -7,7 +7,7 @@
  * `{"error": "..."}` line (Ollama's done reasons cannot say "aborted").
  */
 import { describeError } from "../../errorPolicy.js";
-import type { GenerationResult, ToolCall } from "../../generation/events.js";
+import type { GenerationResult, TokenAlternative, TokenLogprob, ToolCall } from "../../generation/events.js";
 import type { WireFormat } from "../../streaming/transport.js";
 import { cancellation, errorBody } from "../httpErrors.js";
 
@@ -24,8 +24,9 @@ export interface AnswerShapes {
   model: string;
 }
 
-export function wholeAnswer(shapes: AnswerShapes, result: GenerationResult, generated: number[]): object {
-  return { ...head(shapes), ...shapes.whole(result, generated), done: true, done_reason: doneReason(result) };
+/** `logprobs`: every token's log-probability, when the request asked for them. */
+export function wholeAnswer(shapes: AnswerShapes, result: GenerationResult, generated: number[], logprobs?: readonly TokenLogprob[]): object {
+  return { ...head(shapes), ...shapes.whole(result, generated), ...logprobsField(logprobs), done: true, done_reason: doneReason(result) };
 }
 
 /** NDJSON has no comment syntax, so no keep-alives: the headers are flushed at once instead. */
@@ -36,7 +37,7 @@ export function ollamaStreamFormat(shapes: AnswerShapes): WireFormat<string> {
       switch (part.type) {
         case "text":
           generated.push(...part.tokens);
-          return part.text === "" ? undefined : line({ ...head(shapes), ...shapes.piece(part.text), done: false });
+          return part.text === "" ? undefined : line({ ...head(shapes), ...shapes.piece(part.text), ...logprobsField(part.logprobs), done: false });
         case "reasoning":
           return shapes.reasoning === undefined || part.text === "" ? undefined : line({ ...head(shapes), ...shapes.reasoning(part.text), done: false });
         case "tool-call":
@@ -66,6 +67,13 @@ export function durations(result: GenerationResult) {
     eval_count: result.tokenCount,
     eval_duration: nanoseconds(result.timings.generationMs),
   };
+}
+
+/** Ollama's `logprobs`: per token its text, logprob, bytes and `top_logprobs`. */
+function logprobsField(entries: readonly TokenLogprob[] | undefined) {
+  if (entries === undefined) return {};
+  const alternative = (entry: TokenAlternative) => ({ token: entry.text, logprob: entry.logprob, bytes: entry.bytes });
+  return { logprobs: entries.map((entry) => ({ ...alternative(entry), top_logprobs: entry.topLogprobs.map(alternative) })) };
 }
 
 function head(shapes: AnswerShapes) {

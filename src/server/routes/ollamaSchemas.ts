@@ -32,11 +32,12 @@ export const ollamaOptionsSchema = z.strictObject({
   num_keep: z.number().nullish(),
   use_mmap: z.boolean().nullish(),
   numa: z.boolean().nullish(),
-  repeat_last_n: z.number().nullish(),
+  /** Tokens the penalties look back over: 0 turns them off, -1 means the whole context. */
+  repeat_last_n: z.number().int("expected an integer").min(-1, "must be -1 (the whole context), 0 (off) or a positive number").nullish(),
+  presence_penalty: z.number().min(-2, "must be between -2 and 2").max(2, "must be between -2 and 2").nullish(),
+  frequency_penalty: z.number().min(-2, "must be between -2 and 2").max(2, "must be between -2 and 2").nullish(),
   // Refused unless neutral.
   typical_p: z.number().nullish(),
-  presence_penalty: z.number().nullish(),
-  frequency_penalty: z.number().nullish(),
   mirostat: z.number().nullish(),
   mirostat_tau: z.number().nullish(),
   mirostat_eta: z.number().nullish(),
@@ -52,6 +53,10 @@ const common = {
   /** `"json"` or a JSON Schema the answer must match (ollamaTools.ts). */
   format: formatSchema.nullish(),
   think: z.union([z.boolean(), z.enum(["high", "medium", "low"])]).nullish(),
+  /** Whether each chunk carries its tokens' log-probabilities. */
+  logprobs: z.boolean().nullish(),
+  /** Most likely alternatives listed per token; needs `logprobs: true`. */
+  top_logprobs: z.number().int("expected an integer").min(0, "must be between 0 and 20").max(20, "must be between 0 and 20").nullish(),
 };
 
 export const generateRequestSchema = z.strictObject({
@@ -96,8 +101,6 @@ type OllamaOptions = z.output<typeof ollamaOptionsSchema>;
 
 const neutral: [keyof OllamaOptions, unknown][] = [
   ["typical_p", 1],
-  ["presence_penalty", 0],
-  ["frequency_penalty", 0],
   ["mirostat", 0],
   ["penalize_newline", false],
 ];
@@ -112,15 +115,21 @@ export function refuseThinking(body: GenerateRequest | ChatRequest, why: string 
   throw unsupported("think", `"${body.model}" does not support thinking here: ${why}; send think: false or leave it out`);
 }
 
-/** Refuses what cannot be honoured: images, custom templates, non-neutral penalties. */
+/** Refuses what cannot be honoured: images, custom templates, non-neutral typical_p and mirostat. */
 export function refuseUnsupported(body: GenerateRequest | ChatRequest): void {
   if ("images" in body && body.images != null && !(Array.isArray(body.images) && body.images.length === 0)) throw unsupported("images", "images are not supported");
   if ("template" in body && body.template != null && body.template !== "") throw unsupported("template", "custom templates are not supported; the model's own is used");
   if ("suffix" in body && body.suffix != null && body.suffix !== "") throw unsupported("suffix", "suffix (fill-in-the-middle) is not supported");
+  if (body.top_logprobs != null && body.logprobs !== true) throw unsupported("top_logprobs", "top_logprobs needs logprobs: true");
   for (const [name, value] of neutral) {
     const given = body.options?.[name];
     if (given != null && given !== value) throw unsupported(`options.${name}`, `${name} is not supported (only ${String(value)})`);
   }
+}
+
+/** `logprobs` and `top_logprobs` as the generation's `logprobs` option. */
+export function logprobsOption(body: GenerateRequest | ChatRequest): GenerationOptions {
+  return body.logprobs === true ? { logprobs: body.top_logprobs ?? 0 } : {};
 }
 
 /** Ollama options to generation options; `num_predict` -1 or -2 means "until the context is full". */
@@ -135,6 +144,10 @@ export function generationOptions(given: OllamaOptions | null | undefined, extra
     ...(given?.top_p == null ? {} : { topP: given.top_p }),
     ...(given?.min_p == null ? {} : { minP: given.min_p }),
     ...(given?.repeat_penalty == null ? {} : { repeatPenalty: given.repeat_penalty }),
+    ...(given?.presence_penalty == null ? {} : { presencePenalty: given.presence_penalty }),
+    ...(given?.frequency_penalty == null ? {} : { frequencyPenalty: given.frequency_penalty }),
+    // -1 is the whole context: a window as long as any history.
+    ...(given?.repeat_last_n == null ? {} : { penaltyWindow: given.repeat_last_n === -1 ? Number.MAX_SAFE_INTEGER : given.repeat_last_n }),
     // Ollama seeds are any integer (-1 and below mean random); the engine takes 32 bits.
     ...(given?.seed == null || given.seed < 0 ? {} : { seed: given.seed % 0x1_0000_0000 }),
     ...(stop.length === 0 ? {} : { stop }),

@@ -1,12 +1,14 @@
-/** Log-probabilities, penalties and logit biases through the official `openai` client. */
+/** Log-probabilities, penalties and logit biases through the official `openai` and `ollama` clients. */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { Ollama } from "ollama";
 import OpenAI from "openai";
 import type { Context } from "../../src/context/Context.js";
-import { startTestServer, type TestServer } from "./helpers.js";
+import { ollamaResponseError, startTestServer, type TestServer } from "./helpers.js";
 
 let harness: TestServer;
 let client: OpenAI;
+let ollama: Ollama;
 let context: Context;
 const model = "kjv-tiny-q8_0";
 const messages = [{ role: "user" as const, content: "Who made the heaven?" }];
@@ -14,6 +16,7 @@ const messages = [{ role: "user" as const, content: "Who made the heaven?" }];
 before(async () => {
   harness = await startTestServer();
   client = new OpenAI({ baseURL: `${harness.url}/v1`, apiKey: "unused", maxRetries: 0 });
+  ollama = new Ollama({ host: harness.url });
   context = harness.server.context!;
 });
 after(() => harness.server.close());
@@ -104,5 +107,48 @@ describe("penalties and logit bias", () => {
     for (const logit_bias of [{ "999999": -100 }, { "5": 101 }, { abc: 1 }] as Record<string, number>[]) {
       await assert.rejects(client.completions.create({ model, prompt, max_tokens: 1, logit_bias }), (error: unknown) => error instanceof OpenAI.BadRequestError && String(error.param).includes("logit"));
     }
+  });
+});
+
+describe("ollama", () => {
+  const prompt = "And God said";
+
+  test("logprobs and top_logprobs on /api/generate, streamed and whole, agree with the OpenAI route", async () => {
+    const whole = await ollama.generate({ model, prompt, stream: false, logprobs: true, top_logprobs: 2, options: { temperature: 0, num_predict: 8 } });
+    const entries = whole.logprobs!;
+    assert.equal(entries.length, 8);
+    assert.equal(entries.map((entry) => entry.token).join(""), whole.response);
+    for (const entry of entries) {
+      assert.equal(entry.top_logprobs!.length, 2);
+      assert.equal(entry.top_logprobs![0]!.token, entry.token);
+      assert.equal(entry.top_logprobs![0]!.logprob, entry.logprob);
+    }
+    const streamed = [];
+    for await (const chunk of await ollama.generate({ model, prompt, stream: true, logprobs: true, top_logprobs: 2, options: { temperature: 0, num_predict: 8 } })) streamed.push(...(chunk.logprobs ?? []));
+    assert.deepEqual(streamed, entries);
+    const openai = await client.completions.create({ model, prompt, max_tokens: 8, temperature: 0, logprobs: 2 });
+    assert.deepEqual(entries.map((entry) => entry.logprob), openai.choices[0]!.logprobs!.token_logprobs);
+  });
+
+  test("logprobs on /api/chat; none unless asked; top_logprobs alone is refused", async () => {
+    const messages = [{ role: "user", content: "Who made the heaven?" }];
+    const answer = await ollama.chat({ model, messages, stream: false, logprobs: true, options: { temperature: 0, num_predict: 6 } });
+    assert.equal(answer.logprobs!.map((entry) => entry.token).join(""), answer.message.content);
+    assert.ok(answer.logprobs!.every((entry) => entry.top_logprobs!.length === 0));
+    const plain = await ollama.chat({ model, messages, stream: false, options: { temperature: 0, num_predict: 6 } });
+    assert.equal(plain.logprobs, undefined);
+    await assert.rejects(ollama.chat({ model, messages, stream: false, top_logprobs: 2 }), ollamaResponseError(400, /top_logprobs/));
+  });
+
+  test("presence_penalty, frequency_penalty and repeat_last_n are honoured", async () => {
+    const request = { model, prompt: "and the LORD said unto", stream: false as const };
+    const generate = async (options: Record<string, number>) => (await ollama.generate({ ...request, options: { temperature: 0, num_predict: 48, ...options } })).response;
+    const plain = await generate({});
+    assert.equal(await generate({ frequency_penalty: 2 }), (await context.generate(request.prompt, { temperature: 0, maxTokens: 48, frequencyPenalty: 2 })).text);
+    assert.notEqual(await generate({ frequency_penalty: 2 }), plain);
+    assert.notEqual(await generate({ presence_penalty: 2 }), plain);
+    assert.equal(await generate({ presence_penalty: 2, repeat_last_n: 0 }), plain, "a window of 0 turns the penalties off");
+    assert.notEqual(await generate({ presence_penalty: 2, repeat_last_n: -1 }), plain);
+    await assert.rejects(generate({ presence_penalty: 3 }), ollamaResponseError(400, /presence_penalty/));
   });
 });
