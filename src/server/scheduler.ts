@@ -65,6 +65,11 @@ export class GenerationScheduler {
     return this.#inFlight.size;
   }
 
+  /** Generations that run at once (the context's sequences). */
+  get sequences(): number {
+    return this.#context.sequences;
+  }
+
   /** Most generations in flight at once: running plus queued. */
   get capacity(): number {
     return this.#context.sequences + this.#maxQueue;

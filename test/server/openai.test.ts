@@ -77,7 +77,7 @@ describe("chat completions", () => {
 
   test("unsupported fields get a 400 naming them, not silence", async () => {
     const cases: [Record<string, unknown>, string][] = [
-      [{ n: 2 }, "n"],
+      [{ n: 0 }, "n"],
       [{ top_logprobs: 2 }, "top_logprobs"],
       [{ tool_choice: { type: "function", function: { name: "f" } } }, "tool_choice"],
       [{ functions: [{ name: "f", parameters: {} }] }, "functions"],

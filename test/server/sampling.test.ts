@@ -152,3 +152,44 @@ describe("ollama", () => {
     await assert.rejects(generate({ presence_penalty: 3 }), ollamaResponseError(400, /presence_penalty/));
   });
 });
+
+describe("n choices", () => {
+  const sampled = { temperature: 1, seed: 7 };
+
+  test("chat: n choices with their index, different with a seed, usage summed", async () => {
+    const completion = await client.chat.completions.create({ model, messages, max_tokens: 12, ...sampled, n: 3, logprobs: true });
+    assert.deepEqual(completion.choices.map((choice) => choice.index), [0, 1, 2]);
+    const texts = completion.choices.map((choice) => choice.message.content);
+    assert.ok(new Set(texts).size > 1, `choices differ: ${JSON.stringify(texts)}`);
+    const tokens = completion.choices.reduce((sum, choice) => sum + choice.logprobs!.content!.length, 0);
+    assert.equal(completion.usage!.completion_tokens, tokens);
+    const again = await client.chat.completions.create({ model, messages, max_tokens: 12, ...sampled, n: 3 });
+    assert.deepEqual(again.choices.map((choice) => choice.message.content), texts, "a seed makes the choices reproducible");
+  });
+
+  test("streamed choices come interleaved with their index, each with its finish_reason, and equal the whole answer's", async () => {
+    const whole = await client.completions.create({ model, prompt: "And God said", max_tokens: 16, ...sampled, n: 2 });
+    const stream = await client.completions.create({ model, prompt: "And God said", max_tokens: 16, ...sampled, n: 2, stream: true, stream_options: { include_usage: true } });
+    const texts = ["", ""];
+    const finishes: (string | null)[] = [null, null];
+    const order: number[] = [];
+    let usage: OpenAI.CompletionUsage | undefined;
+    for await (const chunk of stream) {
+      if (chunk.usage) usage = chunk.usage;
+      for (const choice of chunk.choices) {
+        texts[choice.index] += choice.text;
+        if (choice.text !== "") order.push(choice.index);
+        if (choice.finish_reason) finishes[choice.index] = choice.finish_reason;
+      }
+    }
+    assert.deepEqual(texts, whole.choices.map((choice) => choice.text));
+    assert.deepEqual(finishes, whole.choices.map((choice) => choice.finish_reason));
+    assert.equal(usage!.completion_tokens, whole.usage!.completion_tokens);
+    // Both sequences decode together: the second choice's text starts before the first's ends.
+    assert.ok(order.indexOf(1) < order.lastIndexOf(0), `interleaved: ${order.join("")}`);
+  });
+
+  test("more choices than the context's sequences is a 400 naming n", async () => {
+    await assert.rejects(client.chat.completions.create({ model, messages, max_tokens: 2, n: 5 }), (error: unknown) => error instanceof OpenAI.BadRequestError && error.param === "n" && /at most 4/.test(error.message));
+  });
+});

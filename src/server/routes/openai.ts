@@ -7,12 +7,12 @@ import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { GenerationOptions } from "../../generation/options.js";
 import type { ChatMessage } from "../../model/chatPrompt.js";
-import { collectGeneration, streamGeneration, type GenerationCall } from "../generationRun.js";
+import { collectGeneration, collectGenerations, streamGeneration, streamGenerations, type GenerationCall } from "../generationRun.js";
 import { badRequest, unsupported } from "../httpErrors.js";
 import { parseRequestBody } from "../requestBody.js";
 import type { CatalogEntry } from "../models/modelCatalog.js";
 import type { ServerRuntime, ServingModel } from "../serverRuntime.js";
-import { completionBody, openAiStreamFormat, type CompletionKind } from "./openaiAnswers.js";
+import { choicesBody, completionBody, openAiChoicesFormat, openAiStreamFormat, type AnswerIdentity, type CompletionKind } from "./openaiAnswers.js";
 import { assistantToolCalls, toolOptions } from "./openaiTools.js";
 import {
   chatCompletionRequestSchema,
@@ -64,6 +64,8 @@ async function respond(request: FastifyRequest, reply: FastifyReply, loaded: Ser
   // `user` identifies the caller's end user; it goes to the log, nowhere else.
   const call = body.user ? { ...generation, logFields: { user: body.user } } : generation;
   const identity = { id: `${kind === "chat" ? "chatcmpl" : "cmpl"}-${randomUUID().replaceAll("-", "")}`, created: Math.floor(Date.now() / 1000), model: body.model };
+  const count = body.n ?? 1;
+  if (count > 1) return respondWithChoices(request, reply, loaded, choiceCalls(call, count, loaded.scheduler.sequences), body, kind, identity);
   if (body.stream !== true) {
     const collected = await collectGeneration(request, reply, call);
     if (collected === undefined) return reply;
@@ -72,6 +74,29 @@ async function respond(request: FastifyRequest, reply: FastifyReply, loaded: Ser
   const includeUsage = body.stream_options?.include_usage === true;
   await streamGeneration(request, reply, call, "text/event-stream", openAiStreamFormat(kind, identity, includeUsage, loaded.served));
   return reply;
+}
+
+/** `n` choices: parallel generations of one prompt, each on a sequence of its own. */
+async function respondWithChoices(request: FastifyRequest, reply: FastifyReply, loaded: ServingModel, calls: GenerationCall[], body: ChatCompletionRequest | CompletionRequest, kind: CompletionKind, identity: AnswerIdentity): Promise<unknown> {
+  if (body.stream !== true) {
+    const collected = await collectGenerations(request, reply, calls);
+    if (collected === undefined) return reply;
+    return choicesBody(kind, identity, collected);
+  }
+  const includeUsage = body.stream_options?.include_usage === true;
+  await streamGenerations(request, reply, calls, "text/event-stream", openAiChoicesFormat(kind, identity, includeUsage, loaded.served, calls.length));
+  return reply;
+}
+
+/**
+ * One call per choice. Choices run at once, so there can be no more than the context's
+ * sequences (more would wait for each other and hold the request). With a seed, choice i
+ * samples with seed + i: the answer is reproducible and its choices still differ.
+ */
+function choiceCalls(call: GenerationCall, count: number, sequences: number): GenerationCall[] {
+  if (count > sequences) throw badRequest(`Invalid n: this model runs at most ${sequences} generations at once (its parallel sequences); ask for at most ${sequences} choices`, "n");
+  const seed = call.options.seed;
+  return Array.from({ length: count }, (_, index) => (seed === undefined ? call : { ...call, options: { ...call.options, seed: (seed + index) % 0x1_0000_0000 } }));
 }
 
 function modelObject(entry: CatalogEntry) {

@@ -13,6 +13,7 @@
 import { describeError } from "../../errorPolicy.js";
 import type { GenerationResult, StopReason, TokenLogprob } from "../../generation/events.js";
 import type { TextPart } from "../../generation/parts.js";
+import type { ChoicePart } from "../../streaming/choiceStreams.js";
 import type { WireFormat } from "../../streaming/transport.js";
 import { formatServerSentComment, formatServerSentEvent } from "../../streaming/sse.js";
 import { cancellation, errorBody } from "../httpErrors.js";
@@ -28,20 +29,36 @@ export interface AnswerIdentity {
   model: string;
 }
 
-/** `tokenLogprobs`: every token's log-probability, when the request asked for them. */
-export function completionBody(kind: CompletionKind, identity: AnswerIdentity, result: GenerationResult, tokenLogprobs?: readonly TokenLogprob[]): unknown {
-  const finish_reason = finishReason(result.stopReason);
-  const logprobs = tokenLogprobs === undefined ? null : kind === "chat" ? chatLogprobs(tokenLogprobs) : completionLogprobs(tokenLogprobs, 0);
-  const choice = kind === "chat" ? { index: 0, message: assistantMessage(result), logprobs, finish_reason } : { index: 0, text: result.text, logprobs, finish_reason };
-  return { ...identity, object: kind === "chat" ? "chat.completion" : "text_completion", choices: [choice], usage: usage(result) };
+/** One choice of a whole answer: its result and, when the request asked for them, every token's log-probability. */
+export interface AnsweredChoice {
+  result: GenerationResult;
+  logprobs?: readonly TokenLogprob[] | undefined;
 }
 
-export function openAiStreamFormat(kind: CompletionKind, identity: AnswerIdentity, includeUsage: boolean, served: Pick<ServedModel, "digest">): WireFormat<string> {
-  const object = kind === "chat" ? "chat.completion.chunk" : "text_completion";
-  const system_fingerprint = `mullama-${served.digest.slice(0, 12)}`;
-  // With include_usage, OpenAI sends `usage: null` on every chunk but the last.
-  const usageField = includeUsage ? { usage: null } : {};
-  const chunk = (choice: Record<string, unknown>) => data({ ...identity, object, system_fingerprint, choices: [{ index: 0, logprobs: null, ...choice }], ...usageField });
+/** `tokenLogprobs`: every token's log-probability, when the request asked for them. */
+export function completionBody(kind: CompletionKind, identity: AnswerIdentity, result: GenerationResult, tokenLogprobs?: readonly TokenLogprob[]): unknown {
+  return choicesBody(kind, identity, [{ result, logprobs: tokenLogprobs }]);
+}
+
+/** The whole answer with one choice per generation (OpenAI's `n`), in index order. */
+export function choicesBody(kind: CompletionKind, identity: AnswerIdentity, answered: readonly AnsweredChoice[]): unknown {
+  const choices = answered.map(({ result, logprobs: tokenLogprobs }, index) => {
+    const finish_reason = finishReason(result.stopReason);
+    const logprobs = tokenLogprobs === undefined ? null : kind === "chat" ? chatLogprobs(tokenLogprobs) : completionLogprobs(tokenLogprobs, 0);
+    return kind === "chat" ? { index, message: assistantMessage(result), logprobs, finish_reason } : { index, text: result.text, logprobs, finish_reason };
+  });
+  return { ...identity, object: kind === "chat" ? "chat.completion" : "text_completion", choices, usage: usage(answered.map((choice) => choice.result)) };
+}
+
+/** Which choice a stream format writes, and whether it also writes the stream's end (usage, `[DONE]`). */
+interface ChoiceSlot {
+  index: number;
+  last: boolean;
+}
+
+export function openAiStreamFormat(kind: CompletionKind, identity: AnswerIdentity, includeUsage: boolean, served: Pick<ServedModel, "digest">, slot: ChoiceSlot = { index: 0, last: true }): WireFormat<string> {
+  const { object, system_fingerprint, usageField } = chunkFields(kind, served, includeUsage);
+  const chunk = (choice: Record<string, unknown>) => data({ ...identity, object, system_fingerprint, choices: [{ index: slot.index, logprobs: null, ...choice }], ...usageField });
   // Where the next streamed token starts in the answer's text (the completions API's text_offset).
   let textOffset = 0;
   const textChunk = (part: TextPart) => {
@@ -77,16 +94,57 @@ export function openAiStreamFormat(kind: CompletionKind, identity: AnswerIdentit
           return undefined;
         case "finish": {
           const result = part.result;
+          // One of several choices: its own end only; the stream's end follows the last choice.
+          if (!slot.last) return result.stopReason === "abort" ? undefined : chunk(textChoice("", finishReason(result.stopReason)));
           if (result.stopReason === "abort") return failure(cancellation(part.abortReason));
-          let out = chunk(textChoice("", finishReason(result.stopReason)));
-          if (includeUsage) out += data({ ...identity, object, system_fingerprint, choices: [], usage: usage(result) });
-          return out + formatServerSentEvent({ data: "[DONE]" });
+          return chunk(textChoice("", finishReason(result.stopReason))) + streamEnd(kind, identity, includeUsage, served, [result]);
         }
         case "error":
           return failure(part.error);
       }
     },
   };
+}
+
+/**
+ * The stream of `count` choices generated at once (OpenAI's `n`): each choice's chunks
+ * carry its `index` and come as they are generated, interleaved; each choice ends with
+ * its own `finish_reason`; usage (every choice's tokens) and `[DONE]` come once, last.
+ */
+export function openAiChoicesFormat(kind: CompletionKind, identity: AnswerIdentity, includeUsage: boolean, served: Pick<ServedModel, "digest">, count: number): WireFormat<string, ChoicePart, GenerationResult[]> {
+  const choices = Array.from({ length: count }, (_, index) => openAiStreamFormat(kind, identity, includeUsage, served, { index, last: false }));
+  const failure = (error: unknown) => data(errorBody(describeError(error), "openai"));
+  return {
+    ...(kind === "chat" ? { opening: choices.map((choice) => choice.opening).join("") } : {}),
+    keepAlive: formatServerSentComment("keep-alive"),
+    format(part) {
+      switch (part.type) {
+        case "choice":
+          return choices[part.index]!.format(part.part);
+        case "finish":
+          if (part.result.some((result) => result.stopReason === "abort")) return failure(cancellation(part.abortReason));
+          return streamEnd(kind, identity, includeUsage, served, part.result);
+        case "error":
+          return failure(part.error);
+      }
+    },
+  };
+}
+
+function chunkFields(kind: CompletionKind, served: Pick<ServedModel, "digest">, includeUsage: boolean) {
+  return {
+    object: kind === "chat" ? "chat.completion.chunk" : "text_completion",
+    system_fingerprint: `mullama-${served.digest.slice(0, 12)}`,
+    // With include_usage, OpenAI sends `usage: null` on every chunk but the last.
+    usageField: includeUsage ? { usage: null } : {},
+  };
+}
+
+/** After the last choice's last chunk: the usage chunk (`choices: []`) when asked for, then `[DONE]`. */
+function streamEnd(kind: CompletionKind, identity: AnswerIdentity, includeUsage: boolean, served: Pick<ServedModel, "digest">, results: readonly GenerationResult[]): string {
+  const { object, system_fingerprint } = chunkFields(kind, served, includeUsage);
+  const usageChunk = includeUsage ? data({ ...identity, object, system_fingerprint, choices: [], usage: usage(results) }) : "";
+  return usageChunk + formatServerSentEvent({ data: "[DONE]" });
 }
 
 function data(value: unknown): string {
@@ -108,11 +166,14 @@ function assistantMessage(result: GenerationResult) {
   return { role: "assistant", content: result.text === "" ? null : result.text, refusal: null, ...reasoning, tool_calls };
 }
 
-function usage(result: GenerationResult) {
+/** The prompt counts once (every choice continues the same prompt); the choices' tokens add up. */
+function usage(results: readonly GenerationResult[]) {
+  const first = results[0]!;
+  const completion = results.reduce((sum, result) => sum + result.tokenCount, 0);
   return {
-    prompt_tokens: result.promptTokens,
-    completion_tokens: result.tokenCount,
-    total_tokens: result.promptTokens + result.tokenCount,
-    prompt_tokens_details: { cached_tokens: result.cachedPromptTokens },
+    prompt_tokens: first.promptTokens,
+    completion_tokens: completion,
+    total_tokens: first.promptTokens + completion,
+    prompt_tokens_details: { cached_tokens: first.cachedPromptTokens },
   };
 }

@@ -49,8 +49,8 @@ const sampling = {
   service_tier: z.string().nullish(),
   safety_identifier: z.string().nullish(),
   prompt_cache_key: z.string().nullish(),
-  // Refused unless they ask for what the server does anyway (checked by refuseUnsupported).
-  n: z.unknown().optional(),
+  /** Choices to generate, in parallel sequences; at most the model's context has (checked by the route). */
+  n: z.number().int("expected an integer").min(1, "must be at least 1").max(128, "must be at most 128").nullish(),
 };
 
 const contentPart = z.looseObject({ type: z.string() });
@@ -120,7 +120,6 @@ const isFalse = (value: unknown) => absent(value) || value === false;
 const isEmptyArray = (value: unknown) => absent(value) || (Array.isArray(value) && value.length === 0);
 
 const commonRefusals: Refusal[] = [
-  { param: "n", accepts: isOne, reason: "n > 1 is not supported: each request returns one choice (send several requests; they run in parallel)" },
 ];
 
 const chatRefusals: Refusal[] = [
