@@ -78,3 +78,21 @@ test("schemas and grammars the compiler cannot handle are refused, naming the op
   // The context is unharmed.
   assert.equal(context.busySequences, 0);
 });
+
+test("zod's .int() schemas work: safe-integer bounds bound nothing and are accepted; real bounds are still refused", async () => {
+  const { z } = await import("zod");
+  const schema = z.toJSONSchema(z.object({ verse: z.number().int(), chapter: z.int(), book: z.string().max(12) }));
+  assert.equal((schema.properties as Record<string, { maximum?: number }>).verse!.maximum, Number.MAX_SAFE_INTEGER, "zod writes the safe-integer bounds");
+  // This Ajv speaks draft-07; the keywords used here mean the same in 2020-12.
+  const { $schema: _draft, ...plain } = schema;
+  const validate = ajv.compile(plain);
+  for (const seed of [1, 2, 3]) {
+    const result = await context.generate("And God said", { jsonSchema: schema, seed, maxTokens: 120 });
+    const value: unknown = JSON.parse(result.text);
+    assert.ok(validate(value), `${result.text}: ${ajv.errorsText(validate.errors)}`);
+  }
+  assert.throws(
+    () => context.stream("x", { jsonSchema: z.toJSONSchema(z.object({ verse: z.int().min(3) })) }),
+    (error: unknown) => error instanceof InvalidArgumentError && error.argument === "options.jsonSchema.properties.verse.minimum",
+  );
+});
