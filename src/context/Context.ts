@@ -208,6 +208,7 @@ export class Context {
       options: resolved,
       batchSize: this.batchSize,
       signal,
+      onPromptProgress: resolved.onPromptProgress,
     };
     const stream = TokenStream.create(runGeneration(request, tally), {
       // A generation that had reached its end before it was closed keeps its own reason.

@@ -101,7 +101,10 @@ export async function* runGeneration(request: GenerationRequest, tally: Generati
       }
       const token: number = next.value;
       tally.lastTokenAt = performance.now();
-      tally.firstTokenAt ??= tally.lastTokenAt;
+      if (tally.firstTokenAt === undefined) {
+        tally.firstTokenAt = tally.lastTokenAt;
+        options.onPromptProgress?.(request.promptTokens.length, request.promptTokens.length);
+      }
       if (engineModel.isEogToken(token as Token)) {
         tally.end = endOfGeneration;
         break;

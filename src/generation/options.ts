@@ -61,6 +61,13 @@ export interface GenerationOptions {
    * close them. Defaults to none.
    */
   jsonSchema?: object;
+  /**
+   * Called as the prompt is evaluated: after each batch (the context's `batchSize` tokens)
+   * with the prompt tokens evaluated so far (those reused from the cache count) and the
+   * prompt's length, and once with both equal just before the first token comes out. A
+   * prompt that fits one batch gets only that last call. Must not throw. Defaults to none.
+   */
+  onPromptProgress?: (evaluatedTokens: number, promptTokens: number) => void;
   /** Constrains the output token by token to this GBNF grammar (llama.cpp's grammar format; the rule `root` starts). Defaults to none. */
   grammar?: string;
 }
@@ -115,6 +122,7 @@ export const generationOptionsSchema = z.strictObject({
   observer: z.custom<StreamObserver>(isObserver, { error: "expected an object with onFirstToken, onPart or onFinish functions" }).optional(),
   jsonSchema: z.custom<object>((value) => typeof value === "object" && value !== null && !Array.isArray(value), { error: "expected a JSON Schema object" }).optional(),
   grammar: z.string().min(1, "must not be empty").optional(),
+  onPromptProgress: z.custom<(evaluatedTokens: number, promptTokens: number) => void>((value) => typeof value === "function", { error: "expected a function" }).optional(),
 });
 
 /** Options after validation, with every default applied (`maxTokens` is resolved per prompt). */
@@ -139,6 +147,7 @@ export interface ResolvedGenerationOptions {
   observer: StreamObserver | undefined;
   jsonSchema: object | undefined;
   grammar: string | undefined;
+  onPromptProgress: ((evaluatedTokens: number, promptTokens: number) => void) | undefined;
 }
 
 export function randomSeed(): number {
@@ -169,6 +178,7 @@ export function resolveGenerationOptions(options: unknown, contextSeed: number |
     observer: parsed.observer,
     jsonSchema: parsed.jsonSchema,
     grammar: parsed.grammar,
+    onPromptProgress: parsed.onPromptProgress,
   };
 }
 

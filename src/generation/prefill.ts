@@ -25,6 +25,8 @@ export interface PrefillRequest {
   batchSize: number;
   /** Fires on the caller's signal or on the context's disposal. */
   signal: AbortSignal;
+  /** Told the prompt tokens evaluated so far, after each chunk. */
+  onPromptProgress?: ((evaluatedTokens: number, promptTokens: number) => void) | undefined;
 }
 
 /** A leased sequence holding the whole prompt but `lastChunk`, which the first decode evaluates (it needs the last token's logits). */
@@ -47,7 +49,10 @@ export async function prefill(request: PrefillRequest, tally: GenerationTally): 
   tally.acquiredAt = performance.now();
   try {
     const remaining = await reuseCachedPrefix(lease.sequence, request.promptTokens, tally);
-    const lastChunk = await feedPromptInChunks(lease.sequence, remaining, request.batchSize, signal);
+    const progress = request.onPromptProgress;
+    const total = request.promptTokens.length;
+    const onChunk = progress === undefined ? undefined : (evaluated: number) => progress(total - remaining.length + evaluated, total);
+    const lastChunk = await feedPromptInChunks(lease.sequence, remaining, request.batchSize, signal, onChunk);
     if (lastChunk !== undefined) return { lease, lastChunk };
     lease.release();
     return undefined;
@@ -81,12 +86,13 @@ async function reuseCachedPrefix(sequence: LlamaContextSequence, promptTokens: r
 }
 
 /** Evaluates all but the last `batchSize` tokens chunk by chunk; returns the final chunk, or undefined when aborted. */
-async function feedPromptInChunks(sequence: LlamaContextSequence, tokens: number[], batchSize: number, signal: AbortSignal): Promise<number[] | undefined> {
+async function feedPromptInChunks(sequence: LlamaContextSequence, tokens: number[], batchSize: number, signal: AbortSignal, onChunk: ((evaluated: number) => void) | undefined): Promise<number[] | undefined> {
   let start = 0;
   while (tokens.length - start > batchSize) {
     await sequence.evaluateWithoutGeneratingNewTokens(tokens.slice(start, start + batchSize) as Token[]);
     start += batchSize;
     if (signal.aborted) return undefined;
+    onChunk?.(start);
   }
   return tokens.slice(start);
 }

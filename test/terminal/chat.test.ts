@@ -7,12 +7,13 @@
  * unless MULLAMA_SKIP_TERMINAL=1 asks to skip them.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import { makeRandomModel } from "../../scripts/gguf/makeRandomModel.ts";
+import { Model } from "../../src/index.ts";
 import { TerminalSession, tmuxAvailable } from "../helpers/tmux.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -21,6 +22,8 @@ const mullama = "node --import tsx src/cli/main.ts";
 /** The prompt line, as the chat draws it. */
 const prompt = ">>> ";
 const sessions: TerminalSession[] = [];
+/** Random weights of a realistic shape: slow enough to watch a prompt being processed and an answer streaming. */
+const slowModelShape = { name: "chat-slow", vocabularySize: 32_000, width: 512, blocks: 8, heads: 8, kvHeads: 8, feedForward: 1376, contextLength: 1024, type: "Q8_0" } as const;
 
 function start(command: string): TerminalSession {
   const session = TerminalSession.start(command, { cwd: root, env: { MULLAMA_API_KEY: "" } });
@@ -102,10 +105,7 @@ describe("mullama chat in a terminal", { skip }, () => {
   test("Ctrl-C stops a streaming answer and keeps the conversation; Ctrl-C again at the empty prompt leaves with 0", async () => {
     // Random weights never end an answer on their own (greedy never picks EOS) and decode at about 100 tokens/s
     // here, so an answer is still streaming when Ctrl-C comes.
-    const model = await makeRandomModel(
-      { name: "chat-slow", vocabularySize: 32_000, width: 512, blocks: 8, heads: 8, kvHeads: 8, feedForward: 1376, contextLength: 1024, type: "Q8_0" },
-      fileURLToPath(new URL("../fixtures/generated/", import.meta.url)),
-    );
+    const model = await makeRandomModel(slowModelShape, fileURLToPath(new URL("../fixtures/generated/", import.meta.url)));
     const chat = start(`${mullama} chat -m ${model} --threads 1 -t 0`);
     await chat.waitFor(/Ctrl-D to leave\n>>> ?$/, 60_000);
     chat.type("Hello");
@@ -126,6 +126,26 @@ describe("mullama chat in a terminal", { skip }, () => {
     await chat.waitFor(/\n>>> ?$/);
     chat.press("C-c");
     await chat.waitFor(/\nEXIT=0$/);
+  });
+
+  test("run with a long prompt shows its processing progress on the terminal; the answer takes its place", async () => {
+    const path = await makeRandomModel(slowModelShape, fileURLToPath(new URL("../fixtures/generated/", import.meta.url)));
+    // Between one and two batches (512 tokens each here): one report mid-prompt, then the answer.
+    const model = await Model.load(path);
+    let prompt = "";
+    try {
+      while (model.tokenize(prompt, { addBos: true }).length < 800) prompt += "And the earth was without form, and void. ";
+    } finally {
+      await model.dispose();
+    }
+    const directory = mkdtempSync(join(tmpdir(), "mullama-run-"));
+    writeFileSync(join(directory, "prompt.txt"), prompt);
+    const run = start(`cat ${join(directory, "prompt.txt")} | ${mullama} run -m ${path} --threads 1 -t 0 -n 4`);
+    const [, evaluated, total] = (await run.waitFor(/prompt {2}\[#+-+\] +\d+% {2}(\d+)\/(\d+) tokens/, 60_000)).map(Number);
+    assert.equal(evaluated, 512);
+    assert.ok(total! >= 800);
+    await run.waitFor(/\[4 tokens, [^\n]*\]\nEXIT=0$/, 60_000);
+    assert.doesNotMatch(run.screen(), /prompt {2}\[/, "the bar is gone once the answer starts");
   });
 
   test("run at a terminal without a prompt says how to give one, exit 2", async () => {

@@ -8,6 +8,7 @@ import { integerFlag, numberFlag } from "../../src/cli/flags.ts";
 import { listenFailure } from "../../src/cli/listenFailure.ts";
 import { cappedContextSize } from "../../src/cli/modelOption.ts";
 import { cliOptions } from "../../src/cli/options.ts";
+import { promptProgress } from "../../src/cli/promptProgress.ts";
 import { progressBar, StatusLine } from "../../src/cli/statusLine.ts";
 import { ContextOverflowError, InvalidArgumentError } from "../../src/errors.ts";
 
@@ -117,4 +118,18 @@ test("a status line draws in place on a terminal, and writes nothing elsewhere",
   assert.deepEqual(piped, []);
   assert.equal(progressBar(1.7, 4), "[####] 100%");
   assert.equal(progressBar(0, 4), "[----]   0%");
+});
+
+test("prompt progress draws a bar while the prompt is evaluated and clears it before the answer; nothing when piped", () => {
+  const written: string[] = [];
+  const progress = promptProgress(new StatusLine({ isTTY: true, columns: 80, write: (text: string) => written.push(text) }));
+  progress.onPromptProgress(512, 2048);
+  progress.onPromptProgress(2048, 2048);
+  progress.clear();
+  assert.deepEqual(written, [`\r\x1b[2Kprompt  ${progressBar(0.25, 30)}  512/2048 tokens`, "\r\x1b[2K"]);
+  const piped: string[] = [];
+  const quiet = promptProgress(new StatusLine({ isTTY: false, write: (text: string) => piped.push(text) }));
+  quiet.onPromptProgress(512, 2048);
+  quiet.clear();
+  assert.deepEqual(piped, []);
 });

@@ -8,6 +8,7 @@ import type { Context } from "../../context/Context.js";
 import type { GenerationOptions } from "../../generation/options.js";
 import { ChatPromptRenderer, type ChatFormat, type ChatMessage } from "../../model/chatPrompt.js";
 import type { TokenStream } from "../../streaming/TokenStream.js";
+import type { PromptProgress } from "../promptProgress.js";
 
 export interface ChatReplier {
   /** How the conversation is written for the model: its own template, or the transcript. */
@@ -18,7 +19,8 @@ export interface ChatReplier {
   reply(messages: readonly ChatMessage[], options: GenerationOptions): TokenStream;
 }
 
-export function chatReplier(context: Context): ChatReplier {
+/** `progress`: shows prompt processing (promptProgress.ts); defaults to none. */
+export function chatReplier(context: Context, progress?: PromptProgress): ChatReplier {
   const renderer = ChatPromptRenderer.create(context.model);
   return {
     format: renderer.format,
@@ -26,6 +28,12 @@ export function chatReplier(context: Context): ChatReplier {
       const { prompt } = renderer.render(messages);
       return typeof prompt === "string" ? context.model.tokenize(prompt, { addBos: true }).length : prompt.length;
     },
-    reply: (messages, options) => context.chat(messages, { ...options, renderer }),
+    reply(messages, options) {
+      if (progress === undefined) return context.chat(messages, { ...options, renderer });
+      const stream = context.chat(messages, { ...options, renderer, onPromptProgress: progress.onPromptProgress });
+      // An answer stopped or failed before its first token leaves no bar behind.
+      stream.result.then(progress.clear, progress.clear);
+      return stream;
+    },
   };
 }

@@ -1,6 +1,7 @@
 /** `mullama chat [model]`: a conversation with a model, at a terminal or from a pipe. */
 import { Context } from "../../context/Context.js";
 import { chatReplier } from "../chat/chatReply.js";
+import { promptProgress } from "../promptProgress.js";
 import { ChatSession } from "../chat/chatSession.js";
 import { runPipedChat } from "../chat/pipedChat.js";
 import { runTerminalChat } from "../chat/terminalChat.js";
@@ -42,7 +43,7 @@ starting with "/" are commands) and each answer is printed followed by a newline
     await using model = loaded.model;
     const contextSize = cappedContextSize(requestedContextSize, model.metadata.trainContextSize);
     await using context = await Context.create(model, { ...(contextSize === undefined ? {} : { contextSize }), ...(threads === undefined ? {} : { threads }) });
-    const session = new ChatSession(chatReplier(context), context.contextSize, { system: values.system, settings });
+    const session = new ChatSession(chatReplier(context, promptProgress()), context.contextSize, { system: values.system, settings });
 
     // Awaited here, so the context and the model outlive the chat (`await using` frees them on return).
     if (!process.stdin.isTTY) return await runPipedChat(session, { json: values.json === true });

@@ -5,6 +5,7 @@ import { integerFlag } from "../flags.js";
 import { generationSettingsFromFlags } from "../generationFlags.js";
 import { cappedContextSize, loadModelOption, modelOptionNames } from "../modelOption.js";
 import { generationOptionNames, pickOptions } from "../options.js";
+import { promptProgress } from "../promptProgress.js";
 import { readStdin } from "../stdin.js";
 
 export const runCommand = defineCommand({
@@ -39,11 +40,12 @@ the arguments, or standard input when it is piped in. Ctrl-C stops the generatio
     const abort = new AbortController();
     const onInterrupt = () => abort.abort();
     process.once("SIGINT", onInterrupt);
+    const progress = promptProgress();
     try {
       const { maxTokens = 200, ...options } = settings;
       const result = await context.generateStreaming(prompt, maxTokens, (text) => {
         if (!values.json) process.stdout.write(text);
-      }, { ...options, signal: abort.signal });
+      }, { ...options, signal: abort.signal, onPromptProgress: progress.onPromptProgress });
       if (values.json) {
         const { text, stopReason, stopString, tokenCount, promptTokens, seed, timings } = result;
         process.stdout.write(`${JSON.stringify({ text, stopReason, ...(stopString === undefined ? {} : { stopString }), tokenCount, promptTokens, seed, timings })}\n`);
@@ -58,6 +60,7 @@ the arguments, or standard input when it is piped in. Ctrl-C stops the generatio
       }
       return result.stopReason === "abort" ? 130 : 0;
     } finally {
+      progress.clear();
       process.off("SIGINT", onInterrupt);
     }
   },

@@ -6,8 +6,8 @@
 import { z } from "zod";
 import { generationOptionsSchema } from "../../generation/options.js";
 
-/** The generation options a client can send as JSON (no signal or observer; waiting is the server's business). */
-export const wireGenerationOptionsSchema = generationOptionsSchema.omit({ signal: true, wait: true, observer: true });
+/** The generation options a client can send as JSON (no signal, observer or progress callback; waiting is the server's business). */
+export const wireGenerationOptionsSchema = generationOptionsSchema.omit({ signal: true, wait: true, observer: true, onPromptProgress: true });
 
 /** A prompt as text or token ids (the context range-checks ids against the vocabulary). */
 export const wirePromptSchema = z.union([z.string(), z.array(z.number().int("token ids are integers")).min(1, "must not be empty")], {
