@@ -42,7 +42,7 @@ function singleLine(text: string): string {
 
 /**
  * The native SSE wire format: `event: token` per text part (`{"text", "index",
- * "tokenCount"}`), then `event: done` (stop reason, usage, timings) or `event: error`
+ * "tokenCount"}`, and `logprobs` when the options asked for them), then `event: done` (stop reason, usage, timings) or `event: error`
  * (`{"error": {"code", "message"}}`, told by the one error policy: a fault's details stay
  * out). A `done` after an abort that mullama caused (shutdown) says so in `abortReason`.
  * Ids count the events from 0. Make one per stream.
@@ -54,7 +54,7 @@ export function serverSentEventFormat(): WireFormat<string> {
     format(part) {
       switch (part.type) {
         case "text":
-          return formatServerSentEvent({ event: "token", id: id++, data: JSON.stringify({ text: part.text, index: part.index, tokenCount: part.tokenCount }) });
+          return formatServerSentEvent({ event: "token", id: id++, data: JSON.stringify({ text: part.text, index: part.index, tokenCount: part.tokenCount, ...(part.logprobs === undefined ? {} : { logprobs: part.logprobs }) }) });
         case "finish":
           return formatServerSentEvent({ event: "done", id: id++, data: JSON.stringify(summarizeFinish(part)) });
         case "error":

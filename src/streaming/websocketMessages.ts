@@ -1,18 +1,20 @@
 /**
  * The WebSocket message protocol, independent of any socket library. The client sends
  * `{"type":"generate","id","prompt","options"}` and `{"type":"cancel","id"}`; the server
- * answers `{"type":"token","id","text","index"}` per piece, then `{"type":"done","id",...}`
+ * answers `{"type":"token","id","text","index"}` per piece (with `logprobs` when the
+ * options asked for them), then `{"type":"done","id",...}`
  * or `{"type":"error","id","error":{"code","message"}}`. Ids let several generations
  * share one connection.
  */
 import { toErrorInfo, type ErrorInfo } from "../errorPolicy.js";
+import type { TokenLogprob } from "../generation/events.js";
 import { formatParts } from "./driveStream.js";
 import type { WireFormat } from "./transport.js";
 import type { TokenStream } from "./TokenStream.js";
 import { summarizeFinish, type FinishSummary } from "./usage.js";
 
 export type ServerMessage =
-  | { type: "token"; id: string; text: string; index: number }
+  | { type: "token"; id: string; text: string; index: number; logprobs?: TokenLogprob[] }
   | ({ type: "done"; id: string } & FinishSummary)
   | { type: "error"; id: string | null; error: ErrorInfo };
 
@@ -22,7 +24,7 @@ export function webSocketMessageFormat(id: string): WireFormat<string> {
     format(part) {
       switch (part.type) {
         case "text":
-          return JSON.stringify({ type: "token", id, text: part.text, index: part.index } satisfies ServerMessage);
+          return JSON.stringify({ type: "token", id, text: part.text, index: part.index, ...(part.logprobs === undefined ? {} : { logprobs: part.logprobs }) } satisfies ServerMessage);
         case "finish":
           return JSON.stringify({ type: "done", id, ...summarizeFinish(part) } satisfies ServerMessage);
         case "error":

@@ -4,7 +4,8 @@ import { after, before, describe, test } from "node:test";
 import { Ollama } from "ollama";
 import OpenAI from "openai";
 import type { Context } from "../../src/context/Context.js";
-import { ollamaResponseError, startTestServer, type TestServer } from "./helpers.js";
+import WebSocket from "ws";
+import { ollamaResponseError, postJson, readServerSentEvents, startTestServer, type TestServer } from "./helpers.js";
 
 let harness: TestServer;
 let client: OpenAI;
@@ -191,5 +192,31 @@ describe("n choices", () => {
 
   test("more choices than the context's sequences is a 400 naming n", async () => {
     await assert.rejects(client.chat.completions.create({ model, messages, max_tokens: 2, n: 5 }), (error: unknown) => error instanceof OpenAI.BadRequestError && error.param === "n" && /at most 4/.test(error.message));
+  });
+});
+
+describe("native SSE and WebSocket", () => {
+  test("token events carry logprobs when the options ask for them, equal to the library's", async () => {
+    const options = { maxTokens: 6, temperature: 0, logprobs: 1 };
+    const expected = [];
+    for await (const event of context.stream("And God said", options)) expected.push(...event.logprobs!);
+    const response = await postJson(`${harness.url}/generate`, { prompt: "And God said", options });
+    const viaSse = [];
+    for await (const event of readServerSentEvents(response.body!)) if (event.event === "token") viaSse.push(...JSON.parse(event.data!).logprobs);
+    assert.deepEqual(viaSse, expected);
+
+    const socket = new WebSocket(`${harness.url.replace("http", "ws")}/ws`);
+    await new Promise((resolve, reject) => socket.once("open", resolve).once("error", reject));
+    const viaSocket: unknown[] = [];
+    await new Promise<void>((resolve) => {
+      socket.on("message", (data) => {
+        const message = JSON.parse(String(data));
+        if (message.type === "token") viaSocket.push(...message.logprobs);
+        if (message.type === "done" || message.type === "error") resolve();
+      });
+      socket.send(JSON.stringify({ type: "generate", id: "a", prompt: "And God said", options }));
+    });
+    socket.close();
+    assert.deepEqual(viaSocket, expected);
   });
 });
