@@ -96,5 +96,7 @@ export interface GenerationResult {
   reasoning?: string;
   /** The tools the model called, when `stopReason` is `"toolCalls"` (chat turns only). */
   toolCalls?: ToolCall[];
+  /** With the `logprobs` option: every token of the text's, in order (the parts' `logprobs` joined). */
+  logprobs?: TokenLogprob[];
   timings: GenerationTimings;
 }

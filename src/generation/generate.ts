@@ -58,6 +58,7 @@ export async function* runGeneration(request: GenerationRequest, tally: Generati
     // Without logprobs the loop reads bare tokens (the fast path); with them, each step's probabilities too.
     const step: StepProbabilities = {};
     const recorder = options.logprobs === undefined ? undefined : logprobRecorder(engineModel, detokenize, options.logprobs, request.promptTokens);
+    if (recorder !== undefined) tally.logprobs = [];
     engineTokens = recorder === undefined ? prefilled.lease.sequence.evaluate(prefilled.lastChunk as Token[], sampling) : evaluateWithProbabilities(prefilled.lease.sequence, prefilled.lastChunk, sampling, options.logprobs!, step);
     let pendingTokens: number[] = [];
     let pendingLogprobs: TokenLogprob[] = [];
@@ -66,6 +67,7 @@ export async function* runGeneration(request: GenerationRequest, tally: Generati
       const part: TextPart = { type: "text", text, tokens: pendingTokens, index: tally.partCount++, tokenCount: tally.tokenCount, elapsedMs: performance.now() - tally.requestedAt };
       if (recorder !== undefined) {
         part.logprobs = pendingLogprobs;
+        tally.logprobs!.push(...pendingLogprobs);
         pendingLogprobs = [];
       }
       pendingTokens = [];

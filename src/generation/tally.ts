@@ -4,7 +4,7 @@
  * outside. `end` stays undefined until the loop knows why it ends; a generation closed
  * from outside before that gets its reason from whoever closed it.
  */
-import type { GenerationResult, StopReason, ToolCall } from "./events.js";
+import type { GenerationResult, StopReason, TokenLogprob, ToolCall } from "./events.js";
 
 /** How a generation ended, decided where it ends. */
 export interface GenerationEnd {
@@ -24,6 +24,8 @@ export class GenerationTally {
   partCount = 0;
   /** Complete tool calls, in order (chat turns). */
   readonly toolCalls: ToolCall[] = [];
+  /** Every emitted token's log-probability, with the `logprobs` option. */
+  logprobs: TokenLogprob[] | undefined;
   cachedPromptTokens = 0;
   acquiredAt: number | undefined;
   firstTokenAt: number | undefined;
@@ -54,6 +56,7 @@ export class GenerationTally {
       seed: this.seed,
       ...(this.reasoning === "" ? {} : { reasoning: this.reasoning }),
       ...(this.toolCalls.length === 0 ? {} : { toolCalls: [...this.toolCalls] }),
+      ...(this.logprobs === undefined ? {} : { logprobs: [...this.logprobs] }),
       timings: {
         queueMs: acquiredAt - this.requestedAt,
         promptMs,

@@ -5,7 +5,7 @@
  * client leaving aborts it, and so does shutdown (through the scheduler).
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { GenerationResult, TokenLogprob } from "../generation/events.js";
+import type { GenerationResult } from "../generation/events.js";
 import type { ChatOptions } from "../chat/chatOptions.js";
 import { ChoiceStreams, type ChoicePart } from "../streaming/choiceStreams.js";
 import { driveStream } from "../streaming/driveStream.js";
@@ -31,8 +31,6 @@ export interface GenerationCall {
 export interface CollectedGeneration {
   result: GenerationResult;
   tokens: number[];
-  /** Each token's log-probability, when the `logprobs` option asked for them. */
-  logprobs: TokenLogprob[] | undefined;
 }
 
 /**
@@ -62,7 +60,7 @@ export async function collectGenerations(request: FastifyRequest, reply: Fastify
     throw error;
   }
   const aborted = collected.find((generation) => generation.result.stopReason === "abort");
-  if (aborted === undefined) return collected.map(({ result, tokens, logprobs }) => ({ result, tokens, logprobs }));
+  if (aborted === undefined) return collected.map(({ result, tokens }) => ({ result, tokens }));
   if (!disconnected) throw cancellation(aborted.abortReason);
   reply.hijack();
   reply.raw.destroy();
@@ -77,15 +75,12 @@ function following(controller: AbortController): AbortController {
 
 async function collect(request: FastifyRequest, stream: TokenStream, call: GenerationCall): Promise<CollectedGeneration & { abortReason: unknown }> {
   const tokens: number[] = [];
-  const logprobs = call.options.logprobs === undefined ? undefined : ([] as TokenLogprob[]);
   for await (const part of stream.parts()) {
-    if (part.type === "text") {
-      tokens.push(...part.tokens);
-      if (part.logprobs !== undefined) logprobs?.push(...part.logprobs);
-    } else if (part.type === "error") throw part.error;
+    if (part.type === "text") tokens.push(...part.tokens);
+    else if (part.type === "error") throw part.error;
     else if (part.type === "finish") {
       logGeneration(request, part.result, call.logFields);
-      return { result: part.result, tokens, logprobs, abortReason: part.abortReason };
+      return { result: part.result, tokens, abortReason: part.abortReason };
     }
   }
   throw new Error("The stream ended without a final part");

@@ -28,6 +28,9 @@ test("logprobs: each token's log-probability, and under greedy sampling the top 
       assert.deepEqual(entry.bytes, [...Buffer.from(entry.text)]);
     });
   }
+  const collected = await context.generate(prompt, { ...greedy, maxTokens: 16, logprobs: 3 });
+  assert.deepEqual(collected.logprobs, events.flatMap((event) => event.logprobs!), "generate's result joins the parts' logprobs");
+  assert.equal(plain.logprobs, undefined);
   // Token texts continue the text before them: they join into the output, leading spaces included.
   assert.equal(events.flatMap((event) => event.logprobs!.map((entry) => entry.text)).join(""), plain.text);
 });

@@ -93,7 +93,7 @@ async function respond(request: FastifyRequest, reply: FastifyReply, call: Gener
   }
   const collected = await collectGeneration(request, reply, call);
   if (collected === undefined) return reply;
-  return wholeAnswer(shapes, collected.result, collected.tokens, collected.logprobs);
+  return wholeAnswer(shapes, collected.result, collected.tokens);
 }
 
 /**

@@ -24,9 +24,8 @@ export interface AnswerShapes {
   model: string;
 }
 
-/** `logprobs`: every token's log-probability, when the request asked for them. */
-export function wholeAnswer(shapes: AnswerShapes, result: GenerationResult, generated: number[], logprobs?: readonly TokenLogprob[]): object {
-  return { ...head(shapes), ...shapes.whole(result, generated), ...logprobsField(logprobs), done: true, done_reason: doneReason(result) };
+export function wholeAnswer(shapes: AnswerShapes, result: GenerationResult, generated: number[]): object {
+  return { ...head(shapes), ...shapes.whole(result, generated), ...logprobsField(result.logprobs), done: true, done_reason: doneReason(result) };
 }
 
 /** NDJSON has no comment syntax, so no keep-alives: the headers are flushed at once instead. */

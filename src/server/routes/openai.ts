@@ -69,7 +69,7 @@ async function respond(request: FastifyRequest, reply: FastifyReply, loaded: Ser
   if (body.stream !== true) {
     const collected = await collectGeneration(request, reply, call);
     if (collected === undefined) return reply;
-    return completionBody(kind, identity, collected.result, collected.logprobs);
+    return completionBody(kind, identity, collected.result);
   }
   const includeUsage = body.stream_options?.include_usage === true;
   await streamGeneration(request, reply, call, "text/event-stream", openAiStreamFormat(kind, identity, includeUsage, loaded.served));
@@ -81,7 +81,7 @@ async function respondWithChoices(request: FastifyRequest, reply: FastifyReply, 
   if (body.stream !== true) {
     const collected = await collectGenerations(request, reply, calls);
     if (collected === undefined) return reply;
-    return choicesBody(kind, identity, collected);
+    return choicesBody(kind, identity, collected.map((choice) => choice.result));
   }
   const includeUsage = body.stream_options?.include_usage === true;
   await streamGenerations(request, reply, calls, "text/event-stream", openAiChoicesFormat(kind, identity, includeUsage, loaded.served, calls.length));

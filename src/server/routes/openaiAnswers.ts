@@ -11,7 +11,7 @@
  * cut answer for a whole one).
  */
 import { describeError } from "../../errorPolicy.js";
-import type { GenerationResult, StopReason, TokenLogprob } from "../../generation/events.js";
+import type { GenerationResult, StopReason } from "../../generation/events.js";
 import type { TextPart } from "../../generation/parts.js";
 import type { ChoicePart } from "../../streaming/choiceStreams.js";
 import type { WireFormat } from "../../streaming/transport.js";
@@ -29,25 +29,18 @@ export interface AnswerIdentity {
   model: string;
 }
 
-/** One choice of a whole answer: its result and, when the request asked for them, every token's log-probability. */
-export interface AnsweredChoice {
-  result: GenerationResult;
-  logprobs?: readonly TokenLogprob[] | undefined;
+export function completionBody(kind: CompletionKind, identity: AnswerIdentity, result: GenerationResult): unknown {
+  return choicesBody(kind, identity, [result]);
 }
 
-/** `tokenLogprobs`: every token's log-probability, when the request asked for them. */
-export function completionBody(kind: CompletionKind, identity: AnswerIdentity, result: GenerationResult, tokenLogprobs?: readonly TokenLogprob[]): unknown {
-  return choicesBody(kind, identity, [{ result, logprobs: tokenLogprobs }]);
-}
-
-/** The whole answer with one choice per generation (OpenAI's `n`), in index order. */
-export function choicesBody(kind: CompletionKind, identity: AnswerIdentity, answered: readonly AnsweredChoice[]): unknown {
-  const choices = answered.map(({ result, logprobs: tokenLogprobs }, index) => {
+/** The whole answer with one choice per generation (OpenAI's `n`), in index order; log-probabilities when the request asked for them. */
+export function choicesBody(kind: CompletionKind, identity: AnswerIdentity, results: readonly GenerationResult[]): unknown {
+  const choices = results.map((result, index) => {
     const finish_reason = finishReason(result.stopReason);
-    const logprobs = tokenLogprobs === undefined ? null : kind === "chat" ? chatLogprobs(tokenLogprobs) : completionLogprobs(tokenLogprobs, 0);
+    const logprobs = result.logprobs === undefined ? null : kind === "chat" ? chatLogprobs(result.logprobs) : completionLogprobs(result.logprobs, 0);
     return kind === "chat" ? { index, message: assistantMessage(result), logprobs, finish_reason } : { index, text: result.text, logprobs, finish_reason };
   });
-  return { ...identity, object: kind === "chat" ? "chat.completion" : "text_completion", choices, usage: usage(answered.map((choice) => choice.result)) };
+  return { ...identity, object: kind === "chat" ? "chat.completion" : "text_completion", choices, usage: usage(results) };
 }
 
 /** Which choice a stream format writes, and whether it also writes the stream's end (usage, `[DONE]`). */
