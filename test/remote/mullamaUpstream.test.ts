@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import {
   Context,
+  InvalidArgumentError,
   RemoteAuthenticationError,
   RemoteBusyError,
   RemoteConnectionError,
@@ -45,6 +46,16 @@ describe("Context.connect to another mullama server", () => {
     assert.equal(result.stopReason, "maxTokens");
     assert.equal(result.tokenCount, 24);
     assert.equal(result.promptTokens, local.promptTokens);
+  });
+
+  test("penalties and logit biases travel to the engine; logprobs and a penalty window, which cannot, are refused", async () => {
+    const options = { ...greedy, maxTokens: 24, frequencyPenalty: 2, presencePenalty: 1, logitBias: { 5: -100 } };
+    const local = await upstream.server.context!.generate(prompt, options);
+    assert.equal((await remote.generate(prompt, options)).text, local.text);
+    assert.notEqual(local.text, (await upstream.server.context!.generate(prompt, { ...greedy, maxTokens: 24 })).text);
+    for (const [refused, argument] of [[{ logprobs: 2 }, "options.logprobs"], [{ penaltyWindow: 8 }, "options.penaltyWindow"]] as const) {
+      assert.throws(() => remote.stream(prompt, refused), (error: unknown) => error instanceof InvalidArgumentError && error.argument === argument);
+    }
   });
 
   test("parts end with one finish part; observers see the same stream", async () => {
