@@ -7,7 +7,7 @@
  */
 import type { ChatMessage } from "../chat/chatOptions.js";
 import { InvalidArgumentError } from "../errors.js";
-import type { GenerationOptions, ResolvedGenerationOptions } from "../generation/options.js";
+import { generationDefaults, type GenerationOptions, type ResolvedGenerationOptions } from "../generation/options.js";
 
 /**
  * `context.chat`'s messages in OpenAI's words: an assistant's tool calls become
@@ -29,7 +29,10 @@ export function openAiMessages(messages: readonly ChatMessage[]): Record<string,
 export function requestBody(model: string, input: { prompt: string | readonly number[] } | { messages: Record<string, unknown>[] }, options: GenerationOptions, resolved: ResolvedGenerationOptions): Record<string, unknown> {
   // Neither has a place in the remote stream's parts: refused rather than silently dropped.
   if (options.logprobs !== undefined) throw new InvalidArgumentError("options.logprobs", "log-probabilities are not available from a remote engine");
-  if (options.penaltyWindow !== undefined) throw new InvalidArgumentError("options.penaltyWindow", "an OpenAI-compatible engine has no penalty window");
+  // The default (64) is llama.cpp's too; another window cannot be asked of an OpenAI-compatible engine.
+  if (options.penaltyWindow !== undefined && options.penaltyWindow !== generationDefaults.penaltyWindow) {
+    throw new InvalidArgumentError("options.penaltyWindow", `an OpenAI-compatible engine takes no penalty window (only the default, ${generationDefaults.penaltyWindow})`);
+  }
   return {
     model,
     ...input,
