@@ -6,6 +6,7 @@
 import type { LlamaContext, LlamaModel } from "node-llama-cpp";
 import { z } from "zod";
 import { ContextError, ContextOverflowError, DisposedError, InvalidArgumentError, SequenceUnavailableError, TokenizationError, errorMessage } from "../errors.js";
+import { installBatchGathering } from "../engine/batchGathering.js";
 import { installAdaptiveThreads } from "../engine/threadPolicy.js";
 import { defaultThreadSetting, engineThreadOptions, type ThreadSetting } from "../engine/threads.js";
 import { runGeneration, type GenerationRequest } from "../generation/generate.js";
@@ -105,6 +106,8 @@ export class Context {
     this.seed = params.seed;
     const sequences = Array.from({ length: params.sequences }, () => engineContext.getSequence());
     this.#pool = new SequencePool(sequences);
+    // Without the engine internals it needs, sequences still batch, one of them a decode late.
+    installBatchGathering(engineContext, sequences, () => this.#pool.busy);
     this.#untrack = model.trackContext(this);
   }
 

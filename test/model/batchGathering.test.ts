@@ -1,0 +1,79 @@
+/**
+ * Batch gathering on the real engine: with several sequences generating at once, every
+ * decode must carry one token of each (node-llama-cpp alone leaves the last-sampled
+ * sequence out of the next decode), and the hook must still find the internals it needs.
+ */
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import type { LlamaContext, LlamaContextSequence, Token } from "node-llama-cpp";
+import { Model } from "../../src/index.ts";
+import { installBatchGathering } from "../../src/engine/batchGathering.ts";
+import { engineModelOf } from "../../src/model/Model.ts";
+import { makeScriptedModel } from "../fixtures/scriptedModel.ts";
+
+const sequences = 4;
+/** Every stream generates the whole script (then EOS) after a lower-case prompt, so all four run in step. */
+const pieces = Array.from({ length: 24 }, (_, index) => String.fromCharCode(65 + index));
+
+let model: Model;
+before(async () => {
+  model = await Model.load(await makeScriptedModel({ pieces, fileName: "batch-gathering" }));
+});
+after(async () => {
+  await model.dispose();
+});
+
+/** Records the token count of every decode of `engineContext`. */
+function recordDecodeSizes(engineContext: LlamaContext): number[] {
+  const native = (engineContext as unknown as { _ctx: { initBatch(tokens: number): unknown } })._ctx;
+  const initBatch = native.initBatch.bind(native);
+  const sizes: number[] = [];
+  Object.defineProperty(native, "initBatch", { value: (tokens: number) => (sizes.push(tokens), initBatch(tokens)), configurable: true, writable: true });
+  return sizes;
+}
+
+/** A consumer with some work per token (promise steps, as a detokenizer and an SSE write take). */
+async function generate(sequence: LlamaContextSequence, prompt: Token[]): Promise<number> {
+  let count = 0;
+  for await (const token of sequence.evaluate(prompt, { temperature: 0 })) {
+    if (model.metadata.vocabularySize <= token) throw new Error(`token ${token} out of range`);
+    count++;
+    for (let step = 0; step < 40; step++) await Promise.resolve();
+  }
+  return count;
+}
+
+async function decodeSizesOfFourStreams(gather: boolean): Promise<{ sizes: number[]; counts: number[] }> {
+  const engineContext = await engineModelOf(model).createContext({ contextSize: 128, batchSize: 64, sequences, threads: 1, flashAttention: false });
+  try {
+    const all = Array.from({ length: sequences }, () => engineContext.getSequence());
+    if (gather) assert.equal(installBatchGathering(engineContext, all, () => sequences), true, "the engine internals are still there");
+    const sizes = recordDecodeSizes(engineContext);
+    const prompt = model.tokenize("hi", { addBos: true }) as Token[];
+    const counts = await Promise.all(all.map((sequence) => generate(sequence, prompt)));
+    return { sizes, counts };
+  } finally {
+    await engineContext.dispose();
+  }
+}
+
+test("with gathering, every decode after the prompts carries a token of each generating sequence", async () => {
+  const { sizes, counts } = await decodeSizesOfFourStreams(true);
+  assert.deepEqual(counts, [pieces.length, pieces.length, pieces.length, pieces.length]);
+  // The first decode holds the prompts; each sequence's last token (EOS) ends it without another decode.
+  const generationDecodes = sizes.slice(1);
+  assert.ok(generationDecodes.length > 0);
+  assert.deepEqual(generationDecodes, generationDecodes.map(() => sequences), `decode sizes: ${sizes.join(" ")}`);
+});
+
+test("without gathering, the same consumers miss decodes (what the hook fixes)", async () => {
+  const { sizes, counts } = await decodeSizesOfFourStreams(false);
+  assert.deepEqual(counts, [pieces.length, pieces.length, pieces.length, pieces.length]);
+  assert.ok(sizes.slice(1).some((size) => size < sequences), `decode sizes: ${sizes.join(" ")}`);
+});
+
+test("a context's concurrent generations give the same text with gathering installed", async () => {
+  await using context = await model.createContext({ sequences, contextSize: 128, threads: 1 });
+  const texts = await Promise.all(Array.from({ length: sequences }, () => context.generate("hi", { temperature: 0, maxTokens: 40 })));
+  for (const result of texts) assert.equal(result.text, pieces.join(""));
+});
