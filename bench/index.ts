@@ -1,7 +1,10 @@
 /**
- * `npm run bench [-- --quick] [-- --only=decode,threads]`: every benchmark, side by side
+ * `npm run bench [-- --quick] [-- --only=decode,threads] [-- --peer]`: every benchmark, side by side
  * with its baseline in the same run, printed and written to docs/BENCHMARKS.md. Run it
  * on an otherwise idle machine: the report records the load average before and after.
+ *
+ * `--peer` adds the comparison with llama.cpp's own server (row 9), which needs its binary
+ * (`npm run peer:build`, or `LLAMA_SERVER=/path`); `--only=peer` runs that alone.
  *
  * To add a section, write a BenchmarkSection (bench/section.ts) and put it in `sections`
  * below, in the order its rows should appear.
@@ -18,15 +21,18 @@ import { gatewaySection } from "./sections/gatewaySection.ts";
 import { defaultsSection } from "./sections/defaultsSection.ts";
 import { limitSection } from "./sections/limitSection.ts";
 import { memorySection } from "./sections/memorySection.ts";
+import { peerSection } from "./sections/peerSection.ts";
 import { serverSection } from "./sections/serverSection.ts";
 import { startupSection } from "./sections/startupSection.ts";
 import { threadsSection } from "./sections/threadsSection.ts";
 
-const sections: BenchmarkSection[] = [decodeSection, promptSection, limitSection, threadsSection, serverSection, gatewaySection, memorySection, startupSection, defaultsSection];
+const sections: BenchmarkSection[] = [decodeSection, promptSection, limitSection, threadsSection, serverSection, gatewaySection, memorySection, startupSection, defaultsSection, peerSection];
+/** Sections that run only when asked for, by `--only` or their own flag. */
+const onRequest = new Map<string, string>([[peerSection.name, "--peer"]]);
 
 const quick = process.argv.includes("--quick");
 const only = process.argv.find((argument) => argument.startsWith("--only="))?.slice("--only=".length).split(",");
-const selected = sections.filter((section) => only === undefined || only.includes(section.name));
+const selected = sections.filter((section) => (only !== undefined ? only.includes(section.name) : !onRequest.has(section.name) || process.argv.includes(onRequest.get(section.name)!)));
 const started = performance.now();
 const loadBefore = loadAverage();
 
@@ -59,7 +65,7 @@ const verdict = (line: SummaryLine) => (line.met === undefined ? "" : line.met ?
 const report = [
   "# Benchmarks",
   "",
-  `Written by \`npm run bench${quick ? " -- --quick" : ""}\`${only === undefined ? "" : ` (sections: ${only.join(", ")})`} on ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC in ${((performance.now() - started) / 1000).toFixed(0)} s.`,
+  `Written by \`npm run bench${quick ? " -- --quick" : ""}${process.argv.includes("--peer") ? " -- --peer" : ""}\`${only === undefined ? "" : ` (sections: ${only.join(", ")})`} on ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC in ${((performance.now() - started) / 1000).toFixed(0)} s.`,
   "",
   `Machine: ${describeMachine()}.`,
   `Load average (1, 5, 15 min) before: ${loadBefore}; after: ${loadAverage()}. Figures taken with a 1-minute load above about 0.5 on this machine are disturbed by other work.`,

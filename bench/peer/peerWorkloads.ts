@@ -1,0 +1,83 @@
+/**
+ * What the peer benchmark measures on one pair of running servers, sides alternating
+ * within each repeat: one stream's decode rate, 8 concurrent streams (aggregate rate and
+ * p95 time to first token), a fresh ~512-token prompt, and the same prefix again.
+ */
+import { streamCompletion } from "./completionClient.ts";
+import type { ServerProcess } from "./serverProcess.ts";
+
+export interface PeerWorkloadSettings {
+  repeats: number;
+  /** Tokens generated per stream. */
+  tokens: number;
+  /** Concurrent streams of the batched workload (the servers' slots). */
+  streams: number;
+  /** Tokens of the long prompt. */
+  longPromptTokens: number;
+  vocabularySize: number;
+  /** Which workloads to run; the long-prompt pair is skipped in thread-count-only configurations. */
+  workloads: readonly PeerWorkload[];
+}
+
+export type PeerWorkload = "one-stream" | "streams" | "long-prompt";
+
+/** Per side, one value per repeat. */
+export interface SideSeries {
+  oneStreamTokensPerSecond: number[];
+  streamsAggregateTokensPerSecond: number[];
+  streamsFirstTokenP95Ms: number[];
+  freshPromptFirstTokenMs: number[];
+  warmPrefixFirstTokenMs: number[];
+}
+
+function emptySeries(): SideSeries {
+  return { oneStreamTokensPerSecond: [], streamsAggregateTokensPerSecond: [], streamsFirstTokenP95Ms: [], freshPromptFirstTokenMs: [], warmPrefixFirstTokenMs: [] };
+}
+
+export function percentile(values: readonly number[], fraction: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)]!;
+}
+
+/** Deterministic token ids past the control tokens, different for each `seed`: no two prompts share a prefix. */
+export function promptTokens(seed: number, length: number, vocabularySize: number): number[] {
+  let state = (seed * 2654435761 + 12345) >>> 0;
+  return Array.from({ length }, () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return 3 + (state % (vocabularySize - 3));
+  });
+}
+
+/** Runs every workload `repeats` times on both servers; `sides[0]` goes first on even repeats. */
+export async function measurePair(sides: readonly [ServerProcess, ServerProcess], settings: PeerWorkloadSettings): Promise<[SideSeries, SideSeries]> {
+  const results: [SideSeries, SideSeries] = [emptySeries(), emptySeries()];
+  const { tokens, streams, vocabularySize } = settings;
+  // Warm-up: the first decodes of a server allocate its compute graphs.
+  for (const side of sides) await Promise.all(Array.from({ length: streams }, (_, index) => streamCompletion(side.url, promptTokens(900 + index, 8, vocabularySize), 4)));
+  let seed = 1;
+  for (let repeat = 0; repeat < settings.repeats; repeat++) {
+    const order = repeat % 2 === 0 ? [0, 1] : [1, 0];
+    for (const index of order) {
+      const { url } = sides[index]!;
+      const series = results[index]!;
+      if (settings.workloads.includes("one-stream")) {
+        series.oneStreamTokensPerSecond.push((await streamCompletion(url, promptTokens(seed++, 8, vocabularySize), tokens)).decodeTokensPerSecond);
+      }
+      if (settings.workloads.includes("streams")) {
+        const startedAt = performance.now();
+        const timings = await Promise.all(Array.from({ length: streams }, () => streamCompletion(url, promptTokens(seed++, 8, vocabularySize), tokens, startedAt)));
+        const wallMs = performance.now() - startedAt;
+        series.streamsAggregateTokensPerSecond.push((timings.reduce((sum, timing) => sum + timing.tokens, 0) * 1000) / wallMs);
+        series.streamsFirstTokenP95Ms.push(percentile(timings.map((timing) => timing.firstTokenMs), 0.95));
+      }
+      if (settings.workloads.includes("long-prompt")) {
+        const long = promptTokens(seed++, settings.longPromptTokens, vocabularySize);
+        series.freshPromptFirstTokenMs.push((await streamCompletion(url, long, 2)).firstTokenMs);
+        // The same prefix with another last token: only that token needs evaluating.
+        const again = [...long.slice(0, -1), 3 + ((long.at(-1)! + 1) % (vocabularySize - 3))];
+        series.warmPrefixFirstTokenMs.push((await streamCompletion(url, again, 2)).firstTokenMs);
+      }
+    }
+  }
+  return results;
+}
