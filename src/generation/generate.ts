@@ -2,8 +2,11 @@
  * THE generation loop: a prompt in, text parts out. Every API (callback, iterator,
  * collect, SSE, WebSocket, worker bridge) is an adapter over this one loop.
  *
- * The loop is pull-based: the engine decodes the next token only when the consumer asks
- * for the next part, so a slow consumer slows generation and nothing buffers. It returns
+ * The loop is pull-based, one token ahead: as a token arrives, the engine starts decoding
+ * the next one while this one is detokenized and handed on (an SSE write, a callback), so
+ * the consumer's work per token overlaps the decode instead of adding to it; then nothing
+ * more until the consumer asks. A slow consumer slows generation, and at most one token
+ * waits for it. It returns
  * how it ended (eos, maxTokens, stop string, abort) at the place it ends; a consumer that
  * leaves closes it from outside. However it ends, the same `finally` stops the engine's
  * generator and returns the sequence.
@@ -40,6 +43,8 @@ export async function* runGeneration(request: GenerationRequest, tally: Generati
   const { engineModel, options, signal, shaper } = request;
   let prefilled: Prefilled | undefined;
   let engineTokens: AsyncGenerator<Token, void, void | Token | Token[]> | undefined;
+  /** The next token, asked for as soon as the last one arrived. */
+  let nextToken: Promise<IteratorResult<Token, void>> | undefined;
   try {
     prefilled = await prefill(request, tally);
     if (prefilled === undefined) {
@@ -60,6 +65,7 @@ export async function* runGeneration(request: GenerationRequest, tally: Generati
     const recorder = options.logprobs === undefined ? undefined : logprobRecorder(engineModel, detokenize, options.logprobs, request.promptTokens);
     if (recorder !== undefined) tally.logprobs = [];
     engineTokens = recorder === undefined ? prefilled.lease.sequence.evaluate(prefilled.lastChunk as Token[], sampling) : evaluateWithProbabilities(prefilled.lease.sequence, prefilled.lastChunk, sampling, options.logprobs!, step);
+    nextToken = engineTokens.next();
     let pendingTokens: number[] = [];
     let pendingLogprobs: TokenLogprob[] = [];
     const emit = (text: string): TextPart => {
@@ -96,7 +102,8 @@ export async function* runGeneration(request: GenerationRequest, tally: Generati
         tally.end = aborted;
         break;
       }
-      const next = await engineTokens.next();
+      const next = await nextToken!;
+      nextToken = undefined;
       if (next.done) {
         tally.end = endOfGeneration;
         break;
@@ -117,6 +124,9 @@ export async function* runGeneration(request: GenerationRequest, tally: Generati
       if (recorder !== undefined) pendingLogprobs.push(recorder.record(token, step));
       // The text of this last token still goes out below.
       if (tally.tokenCount >= request.maxTokens) tally.end = maxTokensReached;
+      // Asked before this token's text goes out: the decode runs while it does. The history
+      // (repeat penalty) already holds this token, which the next sampling reads.
+      else nextToken = engineTokens.next();
       const piece = detokenizer.push(token);
       if (piece === "") continue;
       const match = stopMatcher.push(piece);
@@ -152,6 +162,8 @@ export async function* runGeneration(request: GenerationRequest, tally: Generati
     throw wrapEngineError(error, (cause) => new GenerationError(`Generation failed: ${errorMessage(cause)}`, { cause }));
   } finally {
     try {
+      // A token asked for ahead is decoded by now or soon; the generator ends after it.
+      await nextToken?.catch(() => {});
       await engineTokens?.return();
     } finally {
       prefilled?.lease.release();

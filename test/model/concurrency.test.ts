@@ -50,7 +50,7 @@ test("a prompt sharing a prefix with a free sequence's cache evaluates only the 
   assert.equal(third.text, fresh.text, "reusing a prefix does not change the output");
 });
 
-test("a slow consumer slows generation: the engine decodes only when asked (backpressure)", async () => {
+test("a slow consumer slows generation: the engine runs at most one token ahead (backpressure)", async () => {
   const delayMs = 40;
   const stream = context.stream("And God said", { ...greedy, maxTokens: 6 });
   const arrivals: number[] = [];
@@ -60,7 +60,7 @@ test("a slow consumer slows generation: the engine decodes only when asked (back
   }
   assert.equal(arrivals.length, 6);
   for (let index = 1; index < arrivals.length; index++) {
-    // Had the engine run ahead, the next token would already be waiting (gap ~0).
+    // Had the engine run ahead freely, parts would pile up and come out back to back (gap ~0).
     assert.ok(arrivals[index]! - arrivals[index - 1]! >= delayMs - 5, `gap ${arrivals[index]! - arrivals[index - 1]!} ms`);
   }
 });
