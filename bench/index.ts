@@ -16,9 +16,11 @@ import { describeMachine, loadAverage } from "./machine.ts";
 import { demoModel, randomModels } from "./models.ts";
 import { watchNeighbours } from "./neighbours.ts";
 import type { BenchmarkRun, BenchmarkSection, SummaryLine } from "./section.ts";
+import { constrainedSection } from "./sections/constrainedSection.ts";
 import { decodeSection, promptSection } from "./sections/decodeSection.ts";
 import { gatewaySection } from "./sections/gatewaySection.ts";
 import { defaultsSection } from "./sections/defaultsSection.ts";
+import { embeddingSection } from "./sections/embeddingSection.ts";
 import { limitSection } from "./sections/limitSection.ts";
 import { memorySection } from "./sections/memorySection.ts";
 import { peerSection } from "./sections/peerSection.ts";
@@ -26,7 +28,7 @@ import { serverSection } from "./sections/serverSection.ts";
 import { startupSection } from "./sections/startupSection.ts";
 import { threadsSection } from "./sections/threadsSection.ts";
 
-const sections: BenchmarkSection[] = [decodeSection, promptSection, limitSection, threadsSection, serverSection, gatewaySection, memorySection, startupSection, defaultsSection, peerSection];
+const sections: BenchmarkSection[] = [decodeSection, promptSection, limitSection, threadsSection, serverSection, gatewaySection, memorySection, startupSection, defaultsSection, constrainedSection, embeddingSection, peerSection];
 /** Sections that run only when asked for, by `--only` or their own flag. */
 const onRequest = new Map<string, string>([[peerSection.name, "--peer"]]);
 
