@@ -64,6 +64,8 @@ export async function* runGeneration(request: GenerationRequest, tally: Generati
     const step: StepProbabilities = {};
     const recorder = options.logprobs === undefined ? undefined : logprobRecorder(engineModel, detokenize, options.logprobs, request.promptTokens);
     if (recorder !== undefined) tally.logprobs = [];
+    // Prompt lookup (when the context has it) looks for the output in this prompt.
+    prefilled.lease.sequence.tokenPredictor?.updateInputTokens?.(request.promptTokens as Token[]);
     engineTokens = recorder === undefined ? prefilled.lease.sequence.evaluate(prefilled.lastChunk as Token[], sampling) : evaluateWithProbabilities(prefilled.lease.sequence, prefilled.lastChunk, sampling, options.logprobs!, step);
     nextToken = engineTokens.next();
     let pendingTokens: number[] = [];
