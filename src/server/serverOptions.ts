@@ -52,6 +52,8 @@ export interface ServerOptions {
   threads?: number;
   /** Most tokens evaluated in one decode. Defaults to min(contextSize, 512). */
   batchSize?: number;
+  /** Prompt lookup (n-gram speculative decoding, see `ContextParams.promptLookup`); the same output either way. Defaults to false. */
+  promptLookup?: boolean;
   /** Compute backend. Defaults to false (CPU only). */
   gpu?: GpuBackend;
   /** Probe a model file in a child process before loading it (see `ModelParams.probe`); for files from outside. Defaults to false. */
@@ -122,6 +124,7 @@ export interface ResolvedServerOptions {
   contextSize: number | undefined;
   threads: number | undefined;
   batchSize: number | undefined;
+  promptLookup: boolean;
   gpu: GpuBackend;
   probe: boolean;
   apiKey: string | undefined;
@@ -179,6 +182,7 @@ const serverOptionsSchema = z.strictObject({
   contextSize: positiveInteger().optional(),
   threads: positiveInteger().max(256, "must be at most 256").optional(),
   batchSize: positiveInteger().optional(),
+  promptLookup: z.boolean().optional(),
   gpu: z.union([z.literal(false), z.enum(["auto", "cuda", "vulkan", "metal"])]).optional(),
   probe: z.boolean().optional(),
   apiKey: nonEmpty("an API key").optional(),
@@ -239,6 +243,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     contextSize: parsed.contextSize,
     threads: parsed.threads,
     batchSize: parsed.batchSize,
+    promptLookup: parsed.promptLookup ?? false,
     gpu: parsed.gpu ?? false,
     probe: parsed.probe ?? false,
     apiKey: parsed.apiKey,

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { LlamaContext, LlamaContextSequence } from "node-llama-cpp";
-import { Context, InvalidArgumentError, Model, defaultModelPath } from "../../src/index.ts";
+import { Context, InvalidArgumentError, Model, createServer, defaultModelPath } from "../../src/index.ts";
 import { engineModelOf } from "../../src/model/Model.ts";
 
 let model: Model;
@@ -75,4 +75,21 @@ test("stop strings and callbacks stop a looking-ahead generation where they stop
 
 test("promptLookup must be a boolean", async () => {
   await assert.rejects(Context.create(model, { promptLookup: "yes" as unknown as boolean }), InvalidArgumentError);
+});
+
+test("a server with promptLookup answers OpenAI completions with the same text", async () => {
+  const answer = async (promptLookup: boolean) => {
+    const server = createServer({ model, modelName: "demo", port: 0, threads: 1, parallel: 1, contextSize: 256, promptLookup, logger: false });
+    const { url } = await server.listen();
+    try {
+      const response = await fetch(`${url}/v1/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "demo", prompt: prompts[0], max_tokens: 40, temperature: 0 }) });
+      assert.equal(response.status, 200);
+      return ((await response.json()) as { choices: { text: string }[] }).choices[0]!.text;
+    } finally {
+      await server.close();
+    }
+  };
+  const plain = await answer(false);
+  assert.ok(plain.length > 0);
+  assert.equal(await answer(true), plain);
 });

@@ -70,6 +70,7 @@ export class LoadedModel {
         ...(settings.contextSize === undefined ? {} : { contextSize: settings.contextSize }),
         ...(settings.threads === undefined ? {} : { threads: settings.threads }),
         ...(settings.batchSize === undefined ? {} : { batchSize: settings.batchSize }),
+        promptLookup: settings.promptLookup,
       });
       try {
         const chat = ChatPromptRenderer.create(model, settings.chatTemplate);
