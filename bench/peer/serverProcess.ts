@@ -60,7 +60,10 @@ async function start(name: string, command: (port: number) => [string, string[]]
   child.stdout!.on("data", keep);
   child.stderr!.on("data", keep);
   const url = `http://127.0.0.1:${port}`;
-  const exited = once(child, "exit").then(([code, signal]) => `${name} exited (${code ?? signal}) before it was ready:\n${output.join("").slice(-4000)}`);
+  const exited = once(child, "exit").then(
+    ([code, signal]) => `${name} exited (${code ?? signal}) before it was ready:\n${output.join("").slice(-4000)}`,
+    (error: Error) => `${name} could not start: ${error.message}`,
+  );
   const deadline = performance.now() + startTimeoutMs;
   for (;;) {
     const outcome = await Promise.race([exited, healthy(url).then((ok) => (ok ? "ready" : undefined))]);
