@@ -17,6 +17,7 @@ export type MullamaErrorCode =
   | "CHANNEL_CLOSED"
   | "PULL_FAILED"
   | "ABORTED"
+  | "ENGINE_BUILD_FAILED"
   | RemoteErrorCode
   | ServerErrorCode;
 
@@ -314,4 +315,15 @@ export function errorMessage(error: unknown): string {
 /** Wraps anything thrown by the engine so no raw native error reaches a caller. */
 export function wrapEngineError<T extends MullamaError>(error: unknown, wrap: (cause: unknown) => T): MullamaError {
   return error instanceof MullamaError ? error : wrap(error);
+}
+
+/** `mullama engine build` could not build or check a local engine; the prebuilt one stays in use. */
+export class EngineBuildError extends MullamaError {
+  /** The step that failed: "source", "build" or "check". */
+  readonly step: "source" | "build" | "check";
+
+  constructor(step: "source" | "build" | "check", message: string, options?: MullamaErrorOptions) {
+    super("ENGINE_BUILD_FAILED", message, options);
+    this.step = step;
+  }
 }

@@ -67,6 +67,7 @@ export {
   RemoteServerError,
   RemoteConnectionError,
   RemoteProtocolError,
+  EngineBuildError,
 } from "./errors.js";
 export type { MullamaErrorCode, ServerErrorCode, RemoteErrorCode, PullFailure } from "./errors.js";
 export { toErrorInfo } from "./errorPolicy.js";

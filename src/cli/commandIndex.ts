@@ -12,6 +12,7 @@ export const commands: Record<string, { summary: string; load: () => Promise<Com
   show: { summary: "show <model>      a model's architecture, parameters, quantization, context, license", load: async () => (await import("./commands/show.js")).showCommand },
   rm: { summary: "rm <name>         remove a model from the store", load: async () => (await import("./commands/rm.js")).rmCommand },
   embed: { summary: "embed [text...]   embedding vectors of texts", load: async () => (await import("./commands/embed.js")).embedCommand },
+  engine: { summary: "engine [action]   the llama.cpp binary in use; build one for this machine", load: async () => (await import("./commands/engine.js")).engineCommand },
   bench: { summary: "bench             how fast a model reads a prompt and writes tokens here", load: async () => (await import("./commands/bench.js")).benchCommand },
 };
 

@@ -3,7 +3,9 @@
  * test the native binary (about a second), so it must happen once, not per model.
  */
 import { getLlama, LlamaLogLevel, type Llama } from "node-llama-cpp";
-import { ModelLoadError } from "../errors.js";
+import { errorMessage, ModelLoadError } from "../errors.js";
+import { nodeLlamaCppVersion } from "./engineVersion.js";
+import { localEngineCmakeOptions, preferredEngine, type EngineKind } from "./localEngine/engineRecord.js";
 
 /** Which compute backend the engine uses. `false` is CPU only. */
 export type GpuBackend = false | "auto" | "cuda" | "vulkan" | "metal";
@@ -20,7 +22,7 @@ export async function loadEngine(gpu: GpuBackend = false, modelPath = ""): Promi
   try {
     return await sharedEngine(gpu);
   } catch (error) {
-    throw new ModelLoadError(modelPath, `the llama.cpp engine could not start (gpu: ${String(gpu)})`, { cause: error });
+    throw new ModelLoadError(modelPath, `the llama.cpp engine could not start (gpu: ${String(gpu)}): ${errorMessage(error)}`, { cause: error });
   }
 }
 
@@ -28,10 +30,44 @@ function sharedEngine(gpu: GpuBackend): Promise<Llama> {
   const key = String(gpu);
   let engine = engines.get(key);
   if (engine === undefined) {
-    engine = getLlama({ gpu, build: "never", logLevel: LlamaLogLevel.error, maxThreads: 0, progressLogs: false });
+    engine = gpu === false ? cpuEngine() : openEngine(gpu, "prebuilt");
     // A failed start is not cached: the next load tries again.
     engine.catch(() => engines.delete(key));
     engines.set(key, engine);
   }
   return engine;
+}
+
+const commonOptions = { build: "never", logLevel: LlamaLogLevel.error, maxThreads: 0, progressLogs: false } as const;
+
+/** Opens one engine binary; "local" only finds a build made by `mullama engine build`. */
+export async function openEngine(gpu: GpuBackend, kind: EngineKind): Promise<Llama> {
+  if (kind === "prebuilt") return getLlama({ ...commonOptions, gpu });
+  const llama = await getLlama({ ...commonOptions, gpu, usePrebuiltBinaries: false, cmakeOptions: { ...localEngineCmakeOptions } });
+  if (llama.buildType !== "localBuild") {
+    await llama.dispose();
+    throw new Error("no engine built by `mullama engine build` was found for this node-llama-cpp version");
+  }
+  return llama;
+}
+
+/**
+ * The CPU engine: the local build when one was built and checked (see engineRecord.ts),
+ * else the prebuilt binary. A local build that fails to open falls back to the prebuilt
+ * one unless MULLAMA_ENGINE=local asked for it.
+ */
+async function cpuEngine(): Promise<Llama> {
+  const preferred = preferredEngine(nodeLlamaCppVersion());
+  if (preferred.kind === "prebuilt") return openEngine(false, "prebuilt");
+  try {
+    return await openEngine(false, "local");
+  } catch (error) {
+    if (preferred.required) throw error;
+    return openEngine(false, "prebuilt");
+  }
+}
+
+/** Which binary an open engine runs: "local" for a build made here, else "prebuilt". */
+export function engineKindOf(llama: Llama): EngineKind {
+  return llama.buildType === "localBuild" ? "local" : "prebuilt";
 }

@@ -9,7 +9,6 @@
  * and a rename, so a reader never sees half of one.
  */
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
 
@@ -31,11 +30,7 @@ const cacheFileSchema = z.object({ version: z.literal(1), entries: z.record(z.st
 export type CachedVerdict = z.infer<typeof cachedVerdictSchema>;
 
 /** Where verdicts are kept when no directory is given (see the module comment). */
-export function defaultProbeCacheDirectory(environment: NodeJS.ProcessEnv = process.env): string {
-  if (environment.MULLAMA_CACHE_DIR) return environment.MULLAMA_CACHE_DIR;
-  if (environment.XDG_CACHE_HOME) return join(environment.XDG_CACHE_HOME, "mullama");
-  return join(homedir(), ".cache", "mullama");
-}
+export { defaultCacheDirectory as defaultProbeCacheDirectory } from "../cacheDirectory.js";
 
 async function readEntries(directory: string): Promise<Record<string, CachedVerdict>> {
   try {

@@ -18,6 +18,8 @@ import type { GpuBackend } from "../llama.js";
 import { runChildJobs, type ChildJobResult } from "./childJobs.js";
 import { describeCrash } from "./engineCrash.js";
 import { fileFingerprint } from "./fileFingerprint.js";
+import { nodeLlamaCppVersion } from "../engineVersion.js";
+import { preferredEngine } from "../localEngine/engineRecord.js";
 import { defaultProbeCacheDirectory, readCachedVerdict, storeVerdict } from "./probeCache.js";
 import type { ProbeJobInput, ProbeJobOutput } from "./probeChild.js";
 
@@ -91,11 +93,18 @@ function verdictOf(result: Exclude<ChildJobResult, { status: "timed-out" }>): { 
   return error === undefined ? { safe: true } : { safe: true, engineError: error };
 }
 
-/** The engine a verdict holds for: node-llama-cpp's version, which pins its llama.cpp build. */
-let engineVersionPromise: Promise<string> | undefined;
-function engineVersion(): Promise<string> {
-  engineVersionPromise ??= readFile(new URL("../package.json", import.meta.resolve("node-llama-cpp")), "utf8")
-    .then((text) => `node-llama-cpp ${(JSON.parse(text) as { version?: string }).version ?? "unknown"}`)
-    .catch((error: unknown) => `node-llama-cpp (version unknown: ${errorMessage(error)})`);
-  return engineVersionPromise;
+/**
+ * The engine a verdict holds for: node-llama-cpp's version, which pins its llama.cpp
+ * release, and whether the binary was built here (another build may crash where this one
+ * did not, or the reverse).
+ */
+async function engineVersion(): Promise<string> {
+  const kind = (() => {
+    try {
+      return preferredEngine(nodeLlamaCppVersion()).kind;
+    } catch {
+      return "prebuilt";
+    }
+  })();
+  return `node-llama-cpp ${nodeLlamaCppVersion()}${kind === "local" ? " (built here)" : ""}`;
 }

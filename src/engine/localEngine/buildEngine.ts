@@ -1,0 +1,91 @@
+/**
+ * `mullama engine build`: builds node-llama-cpp's engine from the llama.cpp source it
+ * ships (offline, from its git bundle) with OpenMP and this machine's CPU flags, checks the
+ * result by decoding a model with both binaries in child processes, and records it so
+ * later processes load it (engineRecord.ts). Any failure leaves the prebuilt binary in use.
+ *
+ * The build runs node-llama-cpp's own CLI (`source download --skipBuild`, then
+ * `source build`): the documented way to compile it, with its CMake options passed as
+ * `NODE_LLAMA_CPP_CMAKE_OPTION_*` variables. It needs cmake and a C++ compiler.
+ */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { createInterface } from "node:readline";
+import { EngineBuildError, errorMessage } from "../../errors.js";
+import { nodeLlamaCppVersion } from "../engineVersion.js";
+import { runChildJobs, type ChildJobResult } from "../probe/childJobs.js";
+import type { EngineCheckInput, EngineCheckOutput } from "./engineCheckChild.js";
+import { localEngineCmakeOptions, removeLocalEngineRecord, writeLocalEngineRecord, type LocalEngineRecord } from "./engineRecord.js";
+
+export interface EngineBuildOptions {
+  /** The model the check decodes (the CLI passes the bundled demo model). */
+  readonly checkModelPath: string;
+  /** Thread counts the check measures. Defaults to 1 and 2. */
+  readonly checkThreads?: readonly number[];
+  /** Each line node-llama-cpp's build prints, as it prints it. */
+  readonly onOutput?: (line: string) => void;
+  /** The step starting: "source", "build" or "check". */
+  readonly onStep?: (step: EngineBuildError["step"]) => void;
+}
+
+const cliPath = fileURLToPath(new URL("./dist/cli/cli.js", new URL("../", import.meta.resolve("node-llama-cpp"))));
+const checkChild = fileURLToPath(new URL(`./engineCheckChild${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url));
+
+/** Builds, checks and records the local engine; resolves with the record written. */
+export async function buildLocalEngine(options: EngineBuildOptions): Promise<LocalEngineRecord> {
+  removeLocalEngineRecord();
+  options.onStep?.("source");
+  await runNodeLlamaCpp("source", ["source", "download", "--skipBuild", "--noUsageExample"], options.onOutput);
+  options.onStep?.("build");
+  await runNodeLlamaCpp("build", ["source", "build", "--gpu", "false", "--noUsageExample"], options.onOutput);
+  options.onStep?.("check");
+  const threadCounts = options.checkThreads ?? [1, 2];
+  // One after the other: two decodes at once would measure each other.
+  const prebuilt = await checkEngine("prebuilt", options.checkModelPath, threadCounts);
+  const local = await checkEngine("local", options.checkModelPath, threadCounts);
+  if (local.text !== prebuilt.text) {
+    throw new EngineBuildError("check", `the local build's greedy text differs from the prebuilt binary's (${JSON.stringify(local.text.slice(0, 60))} vs ${JSON.stringify(prebuilt.text.slice(0, 60))})`);
+  }
+  const record: LocalEngineRecord = {
+    version: 1,
+    nodeLlamaCpp: nodeLlamaCppVersion(),
+    cmakeOptions: { ...localEngineCmakeOptions },
+    builtAt: new Date().toISOString(),
+    check: { text: local.text, prebuilt: prebuilt.tokensPerSecond, local: local.tokensPerSecond },
+  };
+  writeLocalEngineRecord(record);
+  return record;
+}
+
+function runNodeLlamaCpp(step: EngineBuildError["step"], args: string[], onOutput: ((line: string) => void) | undefined): Promise<void> {
+  const environment: NodeJS.ProcessEnv = { ...process.env };
+  for (const [name, value] of Object.entries(localEngineCmakeOptions)) environment[`NODE_LLAMA_CPP_CMAKE_OPTION_${name}`] = value;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliPath, ...args], { env: environment, stdio: ["ignore", "pipe", "pipe"] });
+    const tail: string[] = [];
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream }).on("line", (line) => {
+        tail.push(line);
+        if (tail.length > 20) tail.shift();
+        onOutput?.(line);
+      });
+    }
+    child.once("error", (error) => reject(new EngineBuildError(step, `node-llama-cpp could not start: ${errorMessage(error)}`, { cause: error })));
+    child.once("close", (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new EngineBuildError(step, `\`node-llama-cpp ${args.join(" ")}\` failed (${signal ?? `exit code ${code}`}); its last lines:\n${tail.join("\n")}`));
+    });
+  });
+}
+
+async function checkEngine(kind: EngineCheckInput["kind"], modelPath: string, threadCounts: readonly number[]): Promise<EngineCheckOutput> {
+  const input: EngineCheckInput = { kind, modelPath, threadCounts, tokens: 64 };
+  const [result] = (await runChildJobs({ script: checkChild, jobs: [{ id: kind, input }], timeoutMs: 300_000 })) as [ChildJobResult];
+  if (result.status === "finished") {
+    const output = result.output as EngineCheckOutput;
+    if (output.error !== undefined) throw new EngineBuildError("check", `the ${kind} engine's check failed: ${output.error}`);
+    return output;
+  }
+  const how = result.status === "timed-out" ? "did not finish in 300 s" : `died (${result.signal ?? `exit code ${result.exitCode}`})`;
+  throw new EngineBuildError("check", `the ${kind} engine's check decode ${how}: ${result.log.slice(-500)}`);
+}
