@@ -21,6 +21,7 @@ import { decodeSection, promptSection } from "./sections/decodeSection.ts";
 import { gatewaySection } from "./sections/gatewaySection.ts";
 import { defaultsSection } from "./sections/defaultsSection.ts";
 import { embeddingSection } from "./sections/embeddingSection.ts";
+import { engineSection } from "./sections/engineSection.ts";
 import { limitSection } from "./sections/limitSection.ts";
 import { lookupSection } from "./sections/lookupSection.ts";
 import { memorySection } from "./sections/memorySection.ts";
@@ -29,7 +30,7 @@ import { serverSection } from "./sections/serverSection.ts";
 import { startupSection } from "./sections/startupSection.ts";
 import { threadsSection } from "./sections/threadsSection.ts";
 
-const sections: BenchmarkSection[] = [decodeSection, promptSection, limitSection, threadsSection, serverSection, gatewaySection, memorySection, startupSection, defaultsSection, constrainedSection, embeddingSection, lookupSection, peerSection];
+const sections: BenchmarkSection[] = [decodeSection, promptSection, limitSection, threadsSection, serverSection, gatewaySection, memorySection, startupSection, defaultsSection, constrainedSection, embeddingSection, lookupSection, peerSection, engineSection];
 /** Sections that run only when asked for, by `--only` or their own flag. */
 const onRequest = new Map<string, string>([[peerSection.name, "--peer"]]);
 

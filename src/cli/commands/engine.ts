@@ -19,12 +19,14 @@ export const engineCommand = defineCommand({
   status  the binary in use, and the check figures of a local build (the default)
   build   builds llama.cpp from the source node-llama-cpp ships, with OpenMP and this
           machine's CPU flags (needs cmake and a C++ compiler; about 15 minutes on 2
-          cores), checks it by decoding the demo model with both binaries, and uses it
-          from then on. On any failure the prebuilt binary stays in use.
+          idle cores), checks it by decoding the demo model with both binaries, and uses
+          it from then on. A build already there is checked, not compiled again, unless
+          --rebuild. On any failure the prebuilt binary stays in use.
   reset   forgets the local build: the prebuilt binary is used again.
 MULLAMA_ENGINE=prebuilt (or local) overrides the choice for one process.`,
   options: {
     json: { type: "boolean", help: "status as one JSON object" },
+    rebuild: { type: "boolean", help: "build: compile again even when a local build is there and works" },
   },
   async run(values, positionals) {
     const [action = "status", ...rest] = positionals;
@@ -35,7 +37,7 @@ MULLAMA_ENGINE=prebuilt (or local) overrides the choice for one process.`,
       process.stderr.write("the prebuilt engine is used from now on (the local build stays in node-llama-cpp's folder until it is reinstalled)\n");
       return 0;
     }
-    if (action === "build") return build();
+    if (action === "build") return build(values.rebuild === true);
     throw new UsageError(`unknown engine action "${action}": use status, build or reset`, "engine");
   },
 });
@@ -61,12 +63,21 @@ check decode (demo model): prebuilt ${speeds(record.check.prebuilt)}; local ${sp
 `;
 }
 
-async function build(): Promise<number> {
+async function build(rebuild: boolean): Promise<number> {
   const line = new StatusLine();
   const say = (text: string) => (line.enabled ? line.print(text) : process.stderr.write(`${text}\n`));
   const record = await buildLocalEngine({
     checkModelPath: defaultModelPath,
-    onStep: (step) => say({ source: "getting the llama.cpp source node-llama-cpp ships", build: "compiling (this takes a while)", check: "checking: decoding the demo model with both binaries" }[step]),
+    rebuild,
+    onStep: (step) =>
+      say(
+        {
+          source: "getting the llama.cpp source node-llama-cpp ships",
+          build: "compiling (this takes a while)",
+          check: "checking: decoding the demo model with both binaries",
+          found: "a local build is already here and decodes (--rebuild compiles again); measuring both binaries",
+        }[step],
+      ),
     onOutput: (output) => {
       const progress = buildStepPattern.exec(output);
       if (progress !== null) line.draw(`${progressBar(Number(progress[1]) / Number(progress[2]), 30)}  ${output.slice(progress[0].length).trim()}`);

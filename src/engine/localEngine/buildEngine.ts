@@ -9,6 +9,7 @@
  * `NODE_LLAMA_CPP_CMAKE_OPTION_*` variables. It needs cmake and a C++ compiler.
  */
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 import { EngineBuildError, errorMessage } from "../../errors.js";
@@ -24,25 +25,36 @@ export interface EngineBuildOptions {
   readonly checkThreads?: readonly number[];
   /** Each line node-llama-cpp's build prints, as it prints it. */
   readonly onOutput?: (line: string) => void;
-  /** The step starting: "source", "build" or "check". */
-  readonly onStep?: (step: EngineBuildError["step"]) => void;
+  /** Compiles again even when a local build is there and decodes. Defaults to false. */
+  readonly rebuild?: boolean;
+  /** The step starting: "source", "build", "check", or "found" (a working build was already there). */
+  readonly onStep?: (step: EngineBuildError["step"] | "found") => void;
 }
 
-const cliPath = fileURLToPath(new URL("./dist/cli/cli.js", new URL("../", import.meta.resolve("node-llama-cpp"))));
+const nodeLlamaCppRoot = new URL("../", import.meta.resolve("node-llama-cpp"));
+const cliPath = fileURLToPath(new URL("./dist/cli/cli.js", nodeLlamaCppRoot));
+/** Where `source download` puts the llama.cpp source (from node-llama-cpp's git bundle). */
+const llamaCppSourceDirectory = fileURLToPath(new URL("./llama/llama.cpp/", nodeLlamaCppRoot));
 const checkChild = fileURLToPath(new URL(`./engineCheckChild${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url));
 
 /** Builds, checks and records the local engine; resolves with the record written. */
 export async function buildLocalEngine(options: EngineBuildOptions): Promise<LocalEngineRecord> {
   removeLocalEngineRecord();
-  options.onStep?.("source");
-  await runNodeLlamaCpp("source", ["source", "download", "--skipBuild", "--noUsageExample"], options.onOutput);
-  options.onStep?.("build");
-  await runNodeLlamaCpp("build", ["source", "build", "--gpu", "false", "--noUsageExample"], options.onOutput);
-  options.onStep?.("check");
   const threadCounts = options.checkThreads ?? [1, 2];
+  // A build that is already there and decodes is kept: compiling again takes many minutes.
+  const existing = options.rebuild === true ? undefined : await checkEngine("local", options.checkModelPath, threadCounts).catch(() => undefined);
+  if (existing === undefined) {
+    if (options.rebuild === true || !existsSync(llamaCppSourceDirectory)) {
+      options.onStep?.("source");
+      await runNodeLlamaCpp("source", ["source", "download", "--skipBuild", "--noUsageExample"], options.onOutput);
+    }
+    options.onStep?.("build");
+    await runNodeLlamaCpp("build", ["source", "build", "--gpu", "false", "--noUsageExample"], options.onOutput);
+  }
+  options.onStep?.(existing === undefined ? "check" : "found");
   // One after the other: two decodes at once would measure each other.
   const prebuilt = await checkEngine("prebuilt", options.checkModelPath, threadCounts);
-  const local = await checkEngine("local", options.checkModelPath, threadCounts);
+  const local = existing ?? (await checkEngine("local", options.checkModelPath, threadCounts));
   if (local.text !== prebuilt.text) {
     throw new EngineBuildError("check", `the local build's greedy text differs from the prebuilt binary's (${JSON.stringify(local.text.slice(0, 60))} vs ${JSON.stringify(prebuilt.text.slice(0, 60))})`);
   }
