@@ -5,7 +5,7 @@
 import { getLlama, LlamaLogLevel, type Llama } from "node-llama-cpp";
 import { errorMessage, ModelLoadError } from "../errors.js";
 import { nodeLlamaCppVersion } from "./engineVersion.js";
-import { localEngineCmakeOptions, preferredEngine, type EngineKind } from "./localEngine/engineRecord.js";
+import { preferredEngine, recordedCmakeOptions, type EngineKind } from "./localEngine/engineRecord.js";
 
 /** Which compute backend the engine uses. `false` is CPU only. */
 export type GpuBackend = false | "auto" | "cuda" | "vulkan" | "metal";
@@ -40,10 +40,15 @@ function sharedEngine(gpu: GpuBackend): Promise<Llama> {
 
 const commonOptions = { build: "never", logLevel: LlamaLogLevel.error, maxThreads: 0, progressLogs: false } as const;
 
-/** Opens one engine binary; "local" only finds a build made by `mullama engine build`. */
-export async function openEngine(gpu: GpuBackend, kind: EngineKind): Promise<Llama> {
+/**
+ * Opens one engine binary. "local" finds the build `mullama engine build` made, by its
+ * CMake options (`cmakeOptions`, else the recorded ones).
+ */
+export async function openEngine(gpu: GpuBackend, kind: EngineKind, cmakeOptions?: Record<string, string>): Promise<Llama> {
   if (kind === "prebuilt") return getLlama({ ...commonOptions, gpu });
-  const llama = await getLlama({ ...commonOptions, gpu, usePrebuiltBinaries: false, cmakeOptions: { ...localEngineCmakeOptions } });
+  const options = cmakeOptions ?? recordedCmakeOptions();
+  if (options === undefined) throw new Error("no engine was built here: run `mullama engine build`");
+  const llama = await getLlama({ ...commonOptions, gpu, usePrebuiltBinaries: false, cmakeOptions: { ...options } });
   if (llama.buildType !== "localBuild") {
     await llama.dispose();
     throw new Error("no engine built by `mullama engine build` was found for this node-llama-cpp version");

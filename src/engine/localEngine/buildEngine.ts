@@ -16,7 +16,8 @@ import { EngineBuildError, errorMessage } from "../../errors.js";
 import { nodeLlamaCppVersion } from "../engineVersion.js";
 import { runChildJobs, type ChildJobResult } from "../probe/childJobs.js";
 import type { EngineCheckInput, EngineCheckOutput } from "./engineCheckChild.js";
-import { localEngineCmakeOptions, removeLocalEngineRecord, writeLocalEngineRecord, type LocalEngineRecord } from "./engineRecord.js";
+import { localEngineCmakeOptionsFor } from "./cpuBuildOptions.js";
+import { removeLocalEngineRecord, writeLocalEngineRecord, type LocalEngineRecord } from "./engineRecord.js";
 
 export interface EngineBuildOptions {
   /** The model the check decodes (the CLI passes the bundled demo model). */
@@ -40,28 +41,29 @@ const checkChild = fileURLToPath(new URL(`./engineCheckChild${import.meta.url.en
 /** Builds, checks and records the local engine; resolves with the record written. */
 export async function buildLocalEngine(options: EngineBuildOptions): Promise<LocalEngineRecord> {
   removeLocalEngineRecord();
+  const cmakeOptions = localEngineCmakeOptionsFor();
   const threadCounts = options.checkThreads ?? [1, 2];
   // A build that is already there and decodes is kept: compiling again takes many minutes.
-  const existing = options.rebuild === true ? undefined : await checkEngine("local", options.checkModelPath, threadCounts).catch(() => undefined);
+  const existing = options.rebuild === true ? undefined : await checkEngine("local", options.checkModelPath, threadCounts, cmakeOptions).catch(() => undefined);
   if (existing === undefined) {
     if (options.rebuild === true || !existsSync(llamaCppSourceDirectory)) {
       options.onStep?.("source");
-      await runNodeLlamaCpp("source", ["source", "download", "--skipBuild", "--noUsageExample"], options.onOutput);
+      await runNodeLlamaCpp("source", ["source", "download", "--skipBuild", "--noUsageExample"], cmakeOptions, options.onOutput);
     }
     options.onStep?.("build");
-    await runNodeLlamaCpp("build", ["source", "build", "--gpu", "false", "--noUsageExample"], options.onOutput);
+    await runNodeLlamaCpp("build", ["source", "build", "--gpu", "false", "--noUsageExample"], cmakeOptions, options.onOutput);
   }
   options.onStep?.(existing === undefined ? "check" : "found");
   // One after the other: two decodes at once would measure each other.
   const prebuilt = await checkEngine("prebuilt", options.checkModelPath, threadCounts);
-  const local = existing ?? (await checkEngine("local", options.checkModelPath, threadCounts));
+  const local = existing ?? (await checkEngine("local", options.checkModelPath, threadCounts, cmakeOptions));
   if (local.text !== prebuilt.text) {
     throw new EngineBuildError("check", `the local build's greedy text differs from the prebuilt binary's (${JSON.stringify(local.text.slice(0, 60))} vs ${JSON.stringify(prebuilt.text.slice(0, 60))})`);
   }
   const record: LocalEngineRecord = {
     version: 1,
     nodeLlamaCpp: nodeLlamaCppVersion(),
-    cmakeOptions: { ...localEngineCmakeOptions },
+    cmakeOptions,
     builtAt: new Date().toISOString(),
     check: { text: local.text, prebuilt: prebuilt.tokensPerSecond, local: local.tokensPerSecond },
   };
@@ -69,9 +71,9 @@ export async function buildLocalEngine(options: EngineBuildOptions): Promise<Loc
   return record;
 }
 
-function runNodeLlamaCpp(step: EngineBuildError["step"], args: string[], onOutput: ((line: string) => void) | undefined): Promise<void> {
+function runNodeLlamaCpp(step: EngineBuildError["step"], args: string[], cmakeOptions: Record<string, string>, onOutput: ((line: string) => void) | undefined): Promise<void> {
   const environment: NodeJS.ProcessEnv = { ...process.env };
-  for (const [name, value] of Object.entries(localEngineCmakeOptions)) environment[`NODE_LLAMA_CPP_CMAKE_OPTION_${name}`] = value;
+  for (const [name, value] of Object.entries(cmakeOptions)) environment[`NODE_LLAMA_CPP_CMAKE_OPTION_${name}`] = value;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cliPath, ...args], { env: environment, stdio: ["ignore", "pipe", "pipe"] });
     const tail: string[] = [];
@@ -90,8 +92,8 @@ function runNodeLlamaCpp(step: EngineBuildError["step"], args: string[], onOutpu
   });
 }
 
-async function checkEngine(kind: EngineCheckInput["kind"], modelPath: string, threadCounts: readonly number[]): Promise<EngineCheckOutput> {
-  const input: EngineCheckInput = { kind, modelPath, threadCounts, tokens: 64 };
+async function checkEngine(kind: EngineCheckInput["kind"], modelPath: string, threadCounts: readonly number[], cmakeOptions?: Record<string, string>): Promise<EngineCheckOutput> {
+  const input: EngineCheckInput = { kind, modelPath, threadCounts, tokens: 64, ...(cmakeOptions === undefined ? {} : { cmakeOptions }) };
   const [result] = (await runChildJobs({ script: checkChild, jobs: [{ id: kind, input }], timeoutMs: 300_000 })) as [ChildJobResult];
   if (result.status === "finished") {
     const output = result.output as EngineCheckOutput;

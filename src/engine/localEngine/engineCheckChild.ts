@@ -12,6 +12,8 @@ export interface EngineCheckInput {
   readonly kind: EngineKind;
   readonly modelPath: string;
   readonly threadCounts: readonly number[];
+  /** The local build's CMake options (they name its folder); the recorded ones when not given. */
+  readonly cmakeOptions?: Record<string, string>;
   /** Tokens decoded per thread count. */
   readonly tokens: number;
 }
@@ -24,8 +26,8 @@ export interface EngineCheckOutput {
   readonly error?: string;
 }
 
-async function check({ kind, modelPath, threadCounts, tokens }: EngineCheckInput): Promise<EngineCheckOutput> {
-  const llama = await openEngine(false, kind);
+async function check({ kind, modelPath, threadCounts, tokens, cmakeOptions }: EngineCheckInput): Promise<EngineCheckOutput> {
+  const llama = await openEngine(false, kind, cmakeOptions);
   const model = await llama.loadModel({ modelPath, gpuLayers: 0 });
   const tokensPerSecond: Record<string, number> = {};
   const texts = new Set<string>();

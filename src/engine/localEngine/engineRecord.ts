@@ -16,14 +16,12 @@ import { z } from "zod";
 import { InvalidArgumentError } from "../../errors.js";
 import { defaultCacheDirectory } from "../cacheDirectory.js";
 
-/** The CMake options of the local build, as node-llama-cpp takes them (they also name its folder). */
-export const localEngineCmakeOptions: Readonly<Record<string, string>> = { GGML_OPENMP: "ON", GGML_NATIVE: "ON" };
-
 const speedSchema = z.record(z.string(), z.number());
 const recordSchema = z.object({
   version: z.literal(1),
   /** node-llama-cpp's version the build is for: another version needs another build. */
   nodeLlamaCpp: z.string(),
+  /** The CMake options it was built with, as node-llama-cpp takes them (they also name its folder, where it is found again). */
   cmakeOptions: z.record(z.string(), z.string()),
   builtAt: z.string(),
   /** The check decode: greedy text both engines produced, and decode tokens/s by thread count. */
@@ -75,4 +73,9 @@ export function preferredEngine(nodeLlamaCppVersion: string, environment: NodeJS
   if (setting !== "auto") throw new InvalidArgumentError("MULLAMA_ENGINE", `must be "auto", "prebuilt" or "local", not ${JSON.stringify(setting)}`);
   const record = readLocalEngineRecord(environment);
   return { kind: record !== undefined && record.nodeLlamaCpp === nodeLlamaCppVersion ? "local" : "prebuilt", required: false };
+}
+
+/** The CMake options of the recorded local build; undefined without a record. */
+export function recordedCmakeOptions(environment: NodeJS.ProcessEnv = process.env): Record<string, string> | undefined {
+  return readLocalEngineRecord(environment)?.cmakeOptions;
 }
