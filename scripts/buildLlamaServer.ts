@@ -16,6 +16,7 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { peerBinaryPath, peerBuildDirectory } from "../bench/peer/peerBinary.ts";
+import { localEngineCmakeOptionsFor } from "../src/engine/localEngine/cpuBuildOptions.ts";
 
 const bundle = fileURLToPath(new URL("../node_modules/node-llama-cpp/llama/gitRelease.bundle", import.meta.url));
 const sourceDirectory = join(peerBuildDirectory, "src");
@@ -64,6 +65,10 @@ function main(): void {
     "-DLLAMA_BUILD_TESTS=OFF",
     "-DLLAMA_BUILD_EXAMPLES=OFF",
     "-DLLAMA_BUILD_SERVER=ON",
+    // The CPU options `mullama engine build` uses (OpenMP; this CPU's instruction sets without
+    // AMX, whose kernels die with SIGILL where a VM lists AMX without enabling it), so both
+    // sides of the comparison run the same kernels.
+    ...Object.entries(localEngineCmakeOptionsFor()).map(([name, value]) => `-D${name}=${value}`),
   ]);
   run("cmake", ["--build", buildDirectory, "--config", "Release", "-j", String(availableParallelism()), "--target", "llama-server", "llama-bench"]);
   // Proof that the binary runs on this machine, before the benchmark relies on it.

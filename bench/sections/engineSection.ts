@@ -1,5 +1,5 @@
 /**
- * Row 9: the engine binaries side by side: node-llama-cpp's prebuilt CPU binary against
+ * Row 13: the engine binaries side by side: node-llama-cpp's prebuilt CPU binary against
  * the one `mullama engine build` makes here (OpenMP, native CPU flags), at fixed thread
  * counts, decode and prompt, idle. Each measurement runs in a fresh child process (two
  * binaries cannot share one), binaries alternating. Skipped without a local build.
@@ -27,7 +27,7 @@ export const engineSection: BenchmarkSection = {
   async run(run) {
     const record = readLocalEngineRecord();
     if (record === undefined || record.nodeLlamaCpp !== nodeLlamaCppVersion()) {
-      return { markdown: '## 9. Engine binaries\n\nNot measured: no local build here (`mullama engine build` makes one).', summary: [] };
+      return { markdown: '## 13. Engine binaries\n\nNot measured: no local build here (`mullama engine build` makes one).', summary: [] };
     }
     const model = run.randomModels[0]!;
     const threadCounts = [1, 2, 4].filter((threads) => threads <= availableParallelism());
@@ -45,11 +45,11 @@ export const engineSection: BenchmarkSection = {
         const local = results.local.map((result) => result[workload]);
         const ratio = pairedRatios(local, prebuilt);
         rows.push([`${workload}${workload === "prompt" ? ` (${sizes.promptTokens})` : ` (${sizes.decodeTokens})`}`, String(threads), formatSpread(spread(prebuilt)), formatSpread(spread(local)), formatSpread(ratio, 2)]);
-        summary.push({ row: `9. Engine built here / prebuilt, ${workload}, ${threads} thread(s), ${model.label}`, result: ratio.median.toFixed(2), target: "reported", met: undefined });
+        summary.push({ row: `13. Engine built here / prebuilt, ${workload}, ${threads} thread(s), ${model.label}`, result: ratio.median.toFixed(2), target: "reported", met: undefined });
       }
     }
     const markdown = [
-      "## 9. Engine binaries: prebuilt against built here",
+      "## 13. Engine binaries: prebuilt against built here",
       "",
       `Raw engine, ${model.label}, tokens/s, median (min-max) over ${run.repeats} repeats, each in a fresh child process, binaries alternating. ` +
         `"built here": \`mullama engine build\` (${Object.entries(record.cmakeOptions).map(([name, value]) => `${name}=${value}`).join(", ")}), built ${record.builtAt.slice(0, 10)}.`,
