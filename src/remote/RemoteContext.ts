@@ -97,7 +97,9 @@ export class RemoteContext {
    * Streams a completion of `prompt` (text, or token ids of the engine's model) from
    * `/completions`. Options are validated now; the request goes out when iteration starts.
    * `maxTokens` defaults to the engine's own default (16 on OpenAI's legacy completions).
-   * `wait` and `addBos` are the engine's business and are not sent.
+   * `wait` and `addBos` are the engine's business and are not sent. `jsonSchema` is sent as
+   * `response_format` (json_schema, strict); `grammar` throws InvalidArgumentError, since no
+   * OpenAI field carries GBNF and an ignored grammar would silently change the answer.
    */
   stream(prompt: string | readonly number[], options: GenerationOptions = {}): TokenStream {
     if (typeof prompt !== "string" && !(Array.isArray(prompt) && prompt.every((token) => Number.isInteger(token) && token >= 0))) {
@@ -149,6 +151,8 @@ export class RemoteContext {
   #open(kind: AnswerKind, input: { prompt: string | readonly number[] } | { messages: Record<string, unknown>[] }, options: GenerationOptions): TokenStream {
     if (this.#disposed) throw new DisposedError("RemoteContext");
     const resolved = resolveGenerationOptions(options, undefined);
+    // Sent on, it would be ignored and the answer would silently change; OpenAI's API has no field for GBNF.
+    if (resolved.grammar !== undefined) throw new InvalidArgumentError("options.grammar", "a remote engine cannot be sent a GBNF grammar (the OpenAI API has no field for one); give jsonSchema, which is sent as response_format");
     const body = requestBody(this.model, input, options, resolved);
     const signal = this.#signalWith(resolved.signal);
     // Closing the stream from outside aborts this too, so a read in flight ends at once

@@ -3,7 +3,10 @@
  * (`max_tokens`, `temperature`, `top_p`, `seed`, `stop`) always go; the llama.cpp-style
  * samplers (`top_k`, `min_p`, `repeat_penalty`) and the penalties and biases go only when the caller set them, since
  * OpenAI itself refuses fields it does not know. `stream_options.include_usage` asks for
- * the token counts, which the result reports.
+ * the token counts, which the result reports. A JSON schema goes as OpenAI's
+ * `response_format` (vLLM, llama.cpp's server and mullama take it on both routes), strict so
+ * that an engine able to enforce it does; a GBNF grammar has no portable field and is
+ * refused before anything is sent (RemoteContext).
  */
 import type { ChatMessage } from "../chat/chatOptions.js";
 import { InvalidArgumentError } from "../errors.js";
@@ -49,5 +52,11 @@ export function requestBody(model: string, input: { prompt: string | readonly nu
     ...(options.presencePenalty === undefined ? {} : { presence_penalty: resolved.presencePenalty }),
     ...(options.frequencyPenalty === undefined ? {} : { frequency_penalty: resolved.frequencyPenalty }),
     ...(resolved.logitBias.size === 0 ? {} : { logit_bias: Object.fromEntries(resolved.logitBias) }),
+    ...(resolved.jsonSchema === undefined ? {} : { response_format: responseFormat(resolved.jsonSchema) }),
   };
+}
+
+/** OpenAI's structured-output request for `schema`; the name is required by OpenAI and means nothing here. */
+export function responseFormat(schema: object): Record<string, unknown> {
+  return { type: "json_schema", json_schema: { name: "output", schema, strict: true } };
 }

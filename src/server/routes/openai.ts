@@ -56,7 +56,7 @@ async function completion(runtime: ServerRuntime, request: FastifyRequest, reply
   refuseUnsupported(body, "completion");
   const loaded = await runtime.modelForRequest(reply, body.model);
   // OpenAI's default for the legacy completions API is 16 tokens.
-  const options = generationOptions(body, body.max_tokens ?? 16, body.logprobs ?? undefined);
+  const options = { ...generationOptions(body, body.max_tokens ?? 16, body.logprobs ?? undefined), ...toolOptions({ response_format: body.response_format }) };
   return respond(request, reply, loaded, { scheduler: loaded.scheduler, prompt: completionPrompt(body.prompt), options, keepAliveIntervalMs: runtime.settings.keepAliveIntervalMs }, body, "completion");
 }
 

@@ -98,6 +98,8 @@ export const completionRequestSchema = z.strictObject({
   ]),
   /** Log-probabilities of each token and this many alternatives (`choices[].logprobs`). */
   logprobs: z.number().int("expected an integer").min(0, `must be between 0 and ${maxTopLogprobs}`).max(maxTopLogprobs, `must be between 0 and ${maxTopLogprobs}`).nullish(),
+  /** As on chat completions (vLLM and llama.cpp's server take it here too); the output follows the schema. */
+  response_format: responseFormatSchema.nullish(),
   echo: z.unknown().optional(),
   suffix: z.unknown().optional(),
   best_of: z.unknown().optional(),
