@@ -11,14 +11,14 @@ import { z } from "zod";
 import { DisposedError, InvalidArgumentError, RemoteModelNotFoundError } from "../errors.js";
 import type { GenerationResult } from "../generation/events.js";
 import { resolveGenerationOptions, type GenerationOptions } from "../generation/options.js";
-import type { TextPart } from "../generation/parts.js";
+import type { ContentPart } from "../generation/parts.js";
 import { GenerationTally, type GenerationEnd } from "../generation/tally.js";
 import { resolveChat, type ChatMessage, type ChatOptions } from "../chat/chatOptions.js";
 import { streamToCallback, type TokenCallback } from "../context/tokenCallback.js";
 import { TokenStream } from "../streaming/TokenStream.js";
 import { parseArgument, positiveInteger } from "../validation.js";
 import { OpenAiEndpoint } from "./openaiClient.js";
-import { openAiMessages, requestBody } from "./remoteRequest.js";
+import { openAiMessages, openAiTools, requestBody } from "./remoteRequest.js";
 import { singleEngine, type RequestRouter, type RouteChoice } from "./requestRouter.js";
 import { RetryPolicy, sleep, type RetryOptions } from "./retryPolicy.js";
 import { upstreamParts, type AnswerKind, type ReportedUsage, type UpstreamReading } from "./upstreamParts.js";
@@ -112,14 +112,16 @@ export class RemoteContext {
   /**
    * Streams the assistant's answer to `messages` (the same messages as a local
    * `context.chat`, tool calls and results included) from `/chat/completions`; the engine
-   * applies its chat template. Offering tools (`tools`, `toolChoice`) or a `renderer` is
-   * not supported over a remote engine yet: it throws InvalidArgumentError.
+   * applies its chat template. Tools go as OpenAI's `tools` and `tool_choice`, and the
+   * engine's streamed calls come back as the same parts as a local chat's (`tool-call-start`,
+   * `tool-call-delta`, `tool-call`; `result.toolCalls`, `stopReason: "toolCalls"`); whether
+   * the arguments follow the tool's schema is the engine's doing. A `renderer` throws
+   * InvalidArgumentError: the engine renders with its own template.
    */
   chat(messages: readonly ChatMessage[], options: ChatOptions = {}): TokenStream {
     const chat = resolveChat(messages, options);
-    if (chat.tools.size > 0 || chat.toolChoice !== "auto") throw new InvalidArgumentError("options.tools", "offering tools to a remote engine is not supported yet");
     if (chat.renderer !== undefined) throw new InvalidArgumentError("options.renderer", "a remote engine renders the chat with its own template");
-    return this.#open("chat", { messages: openAiMessages(chat.messages) }, chat.generation);
+    return this.#open("chat", { messages: openAiMessages(chat.messages), ...openAiTools(chat.tools, chat.toolChoice) }, chat.generation);
   }
 
   /** Generates and collects the whole text; resolves to the result. */
@@ -148,7 +150,7 @@ export class RemoteContext {
     await this.dispose();
   }
 
-  #open(kind: AnswerKind, input: { prompt: string | readonly number[] } | { messages: Record<string, unknown>[] }, options: GenerationOptions): TokenStream {
+  #open(kind: AnswerKind, input: { prompt: string | readonly number[] } | { messages: Record<string, unknown>[]; tools?: unknown; tool_choice?: unknown }, options: GenerationOptions): TokenStream {
     if (this.#disposed) throw new DisposedError("RemoteContext");
     const resolved = resolveGenerationOptions(options, undefined);
     // Sent on, it would be ignored and the answer would silently change; OpenAI's API has no field for GBNF.
@@ -177,7 +179,7 @@ export class RemoteContext {
     requestSignal: AbortSignal,
     callerSignal: AbortSignal,
     onUsage: (usage: ReportedUsage) => void,
-  ): AsyncGenerator<TextPart, GenerationEnd | undefined, undefined> {
+  ): AsyncGenerator<ContentPart, GenerationEnd | undefined, undefined> {
     const path = kind === "chat" ? "/chat/completions" : "/completions";
     let delivered = false;
     let previousError: unknown;

@@ -8,7 +8,7 @@
  * that an engine able to enforce it does; a GBNF grammar has no portable field and is
  * refused before anything is sent (RemoteContext).
  */
-import type { ChatMessage } from "../chat/chatOptions.js";
+import type { ChatMessage, ChatTool, ToolChoice } from "../chat/chatOptions.js";
 import { InvalidArgumentError } from "../errors.js";
 import { generationDefaults, type GenerationOptions, type ResolvedGenerationOptions } from "../generation/options.js";
 
@@ -28,8 +28,18 @@ export function openAiMessages(messages: readonly ChatMessage[]): Record<string,
   });
 }
 
+/** A chat's tools and tool choice in OpenAI's words; nothing when no tool is offered. */
+export function openAiTools(tools: ReadonlyMap<string, ChatTool>, choice: ToolChoice): { tools?: Record<string, unknown>[]; tool_choice?: unknown } {
+  if (tools.size === 0) return {};
+  const offered = [...tools].map(([name, tool]) => ({
+    type: "function",
+    function: { name, ...(tool.description ? { description: tool.description } : {}), ...(tool.parameters === undefined ? {} : { parameters: tool.parameters }) },
+  }));
+  return { tools: offered, tool_choice: typeof choice === "object" ? { type: "function", function: { name: choice.name } } : choice };
+}
+
 /** The body of a streamed `/completions` or `/chat/completions` request. */
-export function requestBody(model: string, input: { prompt: string | readonly number[] } | { messages: Record<string, unknown>[] }, options: GenerationOptions, resolved: ResolvedGenerationOptions): Record<string, unknown> {
+export function requestBody(model: string, input: Record<string, unknown>, options: GenerationOptions, resolved: ResolvedGenerationOptions): Record<string, unknown> {
   // Neither has a place in the remote stream's parts: refused rather than silently dropped.
   if (options.logprobs !== undefined) throw new InvalidArgumentError("options.logprobs", "log-probabilities are not available from a remote engine");
   // The default (64) is llama.cpp's too; another window cannot be asked of an OpenAI-compatible engine.

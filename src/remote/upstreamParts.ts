@@ -10,14 +10,17 @@
  *   it is a whole character on the wire, and the bytes it replaced are gone;
  * - the end: `finish_reason` (`length` is maxTokens; vLLM's `stop_reason` names the stop
  *   string it matched), the usage chunk when the engine sends one, `[DONE]`. A stream that
- *   ends before its finish reason is a broken connection, not an answer.
+ *   ends before its finish reason is a broken connection, not an answer;
+ * - tool calls (chat): `delta.tool_calls` become tool-call parts (upstreamToolCalls.ts),
+ *   complete calls once the turn ends; a turn cut short by `length` makes no call.
  */
 import { RemoteConnectionError, RemoteProtocolError } from "../errors.js";
-import type { TextPart } from "../generation/parts.js";
+import type { ContentPart, TextPart } from "../generation/parts.js";
 import { StopMatcher } from "../generation/stopMatcher.js";
 import type { GenerationEnd, GenerationTally } from "../generation/tally.js";
 import { errorFromStreamEvent } from "./remoteErrors.js";
 import type { ReceivedEvent } from "./serverSentEventReader.js";
+import { UpstreamToolCalls } from "./upstreamToolCalls.js";
 
 export type AnswerKind = "completion" | "chat";
 
@@ -42,24 +45,33 @@ interface Chunk {
   finishReason: string | undefined;
   /** vLLM: the stop string (or token id) that ended the choice. */
   stopReason: unknown;
+  /** Chat: `delta.tool_calls`, as sent. */
+  toolCalls: unknown;
 }
 
 /**
- * Reads one answer into text parts and returns how it ended. `delivered` is called before
- * the first part goes out: from then on the answer cannot be retried.
+ * Reads one answer into parts and returns how it ended. `delivered` is called before the
+ * first part goes out: from then on the answer cannot be retried.
  */
-export async function* upstreamParts(events: AsyncIterable<ReceivedEvent>, reading: UpstreamReading, delivered: () => void): AsyncGenerator<TextPart, GenerationEnd, undefined> {
+export async function* upstreamParts(events: AsyncIterable<ReceivedEvent>, reading: UpstreamReading, delivered: () => void): AsyncGenerator<ContentPart, GenerationEnd, undefined> {
   const { tally } = reading;
   const stopMatcher = new StopMatcher(reading.stop);
+  const toolCalls = new UpstreamToolCalls(reading.url);
   let heldSurrogate = "";
   let finishReason: string | undefined;
   let stopReason: unknown;
-  const emit = (text: string): TextPart => {
-    if (tally.partCount === 0) delivered();
-    tally.text += text;
+  let anyDelivered = false;
+  const deliver = (): number => {
+    if (!anyDelivered) delivered();
+    anyDelivered = true;
     const now = performance.now();
     tally.lastTokenAt = now;
     tally.firstTokenAt ??= now;
+    return now;
+  };
+  const emit = (text: string): TextPart => {
+    const now = deliver();
+    tally.text += text;
     return { type: "text", text, tokens: [], index: tally.partCount++, tokenCount: tally.tokenCount, elapsedMs: now - tally.requestedAt };
   };
   for await (const event of events) {
@@ -73,8 +85,14 @@ export async function* upstreamParts(events: AsyncIterable<ReceivedEvent>, readi
     if (chunk === undefined) continue;
     finishReason ??= chunk.finishReason;
     stopReason ??= chunk.stopReason;
+    const callParts = toolCalls.push(chunk.toolCalls);
+    if (callParts.length > 0) {
+      tally.tokenCount++;
+      deliver();
+      yield* callParts;
+    }
     if (chunk.text === "") continue;
-    tally.tokenCount++;
+    if (callParts.length === 0) tally.tokenCount++;
     let text = heldSurrogate + chunk.text;
     heldSurrogate = endsWithHighSurrogate(text) ? text.slice(-1) : "";
     text = text.slice(0, text.length - heldSurrogate.length);
@@ -88,10 +106,13 @@ export async function* upstreamParts(events: AsyncIterable<ReceivedEvent>, readi
     if (match.text !== "") yield emit(match.text);
   }
   if (finishReason === undefined) throw new RemoteConnectionError(reading.url, `The engine at ${reading.url} closed the stream before the answer finished`);
-  const end = endOf(finishReason, stopReason, reading.stop);
+  const calling = toolCalls.any && finishReason !== "length";
+  const end = calling ? { stopReason: "toolCalls" as const } : endOf(finishReason, stopReason, reading.stop);
+  const completeCalls = calling ? toolCalls.finish(tally.toolCalls) : [];
   tally.end = end;
   const tail = heldSurrogate + stopMatcher.flush();
   if (tail !== "") yield emit(tail);
+  yield* completeCalls;
   return end;
 }
 
@@ -121,10 +142,11 @@ function chunkOf(url: string, payload: Record<string, unknown>, kind: AnswerKind
   if (!Array.isArray(choices)) throw new RemoteProtocolError(url, `The engine at ${url} sent choices that are not a list`);
   const choice = choices[0] as Record<string, unknown> | undefined;
   if (choice === undefined) return undefined;
-  const content = kind === "chat" ? (choice.delta as { content?: unknown } | undefined)?.content : choice.text;
+  const delta = kind === "chat" ? (choice.delta as { content?: unknown; tool_calls?: unknown } | undefined) : undefined;
+  const content = kind === "chat" ? delta?.content : choice.text;
   if (content !== undefined && content !== null && typeof content !== "string") throw new RemoteProtocolError(url, `The engine at ${url} sent text that is not a string`);
   const finishReason = typeof choice.finish_reason === "string" ? choice.finish_reason : undefined;
-  return { text: content ?? "", finishReason, stopReason: choice.stop_reason };
+  return { text: content ?? "", finishReason, stopReason: choice.stop_reason, toolCalls: delta?.tool_calls };
 }
 
 function usageOf(payload: Record<string, unknown>): ReportedUsage | undefined {
