@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { Ajv } from "ajv";
 import OpenAI from "openai";
 import WebSocket from "ws";
 import { affinityKey, chooseUpstream } from "../../src/server/upstreams/upstreamRouting.ts";
@@ -127,12 +128,30 @@ describe("a gateway over two mullama upstreams", () => {
     assert.equal(messages.filter((message) => message.type === "token").map((message) => message.text).join(""), direct.text);
   });
 
-  test("what upstreams are not sent is refused with a clear 400, not ignored: tools, response_format", async () => {
+  test("tools and response_format pass through to the upstream: a forced call streams its arguments, the JSON validates", async () => {
     const messages = [{ role: "user" as const, content: "Hello" }];
-    const tools = [{ type: "function" as const, function: { name: "lookup", parameters: { type: "object", properties: {} } } }];
-    await assert.rejects(client.chat.completions.create({ model, messages, tools }), (error: unknown) => error instanceof OpenAI.APIError && error.status === 400 && /tools/.test(error.message));
-    const response_format = { type: "json_schema" as const, json_schema: { name: "answer", schema: { type: "object", properties: { name: { type: "string", maxLength: 8 } } } } };
-    await assert.rejects(client.chat.completions.create({ model, messages, response_format }), (error: unknown) => error instanceof OpenAI.APIError && error.status === 400 && /structured output/.test(error.message));
+    const parameters = { type: "object", properties: { name: { type: "string", maxLength: 8 } }, required: ["name"], additionalProperties: false };
+    const tools = [{ type: "function" as const, function: { name: "lookup", parameters } }];
+    const stream = await client.chat.completions.create({ model, messages, tools, tool_choice: { type: "function", function: { name: "lookup" } }, max_tokens: 64, ...greedy, stream: true });
+    let argumentsText = "";
+    let name: string | undefined;
+    let finish: string | null | undefined;
+    for await (const chunk of stream) {
+      for (const call of chunk.choices[0]?.delta.tool_calls ?? []) {
+        name ??= call.function?.name;
+        argumentsText += call.function?.arguments ?? "";
+      }
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    assert.equal(name, "lookup");
+    assert.equal(finish, "tool_calls");
+    const validParameters = new Ajv().compile(parameters);
+    assert.ok(validParameters(JSON.parse(argumentsText)), argumentsText);
+    const response_format = { type: "json_schema" as const, json_schema: { name: "answer", schema: parameters } };
+    const answer = await client.chat.completions.create({ model, messages, response_format, max_tokens: 64, ...greedy });
+    assert.ok(validParameters(JSON.parse(answer.choices[0]!.message.content!)), answer.choices[0]!.message.content!);
+    const ollama = (await (await postJson(`${gateway.url}/api/generate`, { model, prompt: "Hello", format: parameters, stream: false, options: { temperature: 0, num_predict: 64 } })).json()) as { response: string };
+    assert.ok(validParameters(JSON.parse(ollama.response)), ollama.response);
   });
 
   test("/health lists each upstream: healthy, its models and counts", async () => {

@@ -3,7 +3,8 @@
  * scheduler (the same admission, bounded queue, 503 + Retry-After and metrics as a local
  * model) in front of a context, here a RemoteContext whose every try goes where the fleet
  * routes it. The engines apply their own chat templates, so there is no renderer, and
- * prompts are never tokenized on this side.
+ * prompts are never tokenized on this side. Structured output and tools pass through
+ * (RemoteContext sends them as OpenAI's `response_format`, `tools` and `tool_choice`).
  */
 import { createHash } from "node:crypto";
 import { RemoteBusyError, RemoteConnectionError, RemoteServerError, RequestError } from "../../errors.js";
@@ -32,7 +33,8 @@ export class UpstreamModel {
     const admit = <Options extends GenerationOptions>(given: Options | undefined): Options | undefined => {
       const unavailable = options.whyUnavailable();
       if (unavailable !== undefined) throw unavailable;
-      return refuseConstraints(name, given);
+      // A JSON schema and tools go on to the engine; a grammar is refused by the RemoteContext.
+      return given;
     };
     const context: GenerationContext = {
       stream: (prompt, streamOptions) => remote.stream(prompt, admit(streamOptions)),
@@ -58,14 +60,6 @@ export class UpstreamModel {
     }
     await this.remote.dispose();
   }
-}
-
-/** A JSON schema or grammar is enforced by a local engine only: refused here rather than sent on and silently ignored. */
-function refuseConstraints<Options extends GenerationOptions>(model: string, options: Options | undefined): Options | undefined {
-  if (options?.jsonSchema !== undefined || options?.grammar !== undefined) {
-    throw new RequestError(400, "UNSUPPORTED_PARAMETER", `The model "${model}" is served by an upstream engine; structured output (response_format, format) is not routed to upstreams yet`, { param: "response_format" });
-  }
-  return options;
 }
 
 /**
