@@ -152,6 +152,10 @@ describe("a gateway over two mullama upstreams", () => {
     assert.ok(validParameters(JSON.parse(answer.choices[0]!.message.content!)), answer.choices[0]!.message.content!);
     const ollama = (await (await postJson(`${gateway.url}/api/generate`, { model, prompt: "Hello", format: parameters, stream: false, options: { temperature: 0, num_predict: 64 } })).json()) as { response: string };
     assert.ok(validParameters(JSON.parse(ollama.response)), ollama.response);
+    // A grammar cannot be sent to an engine: a 400 naming it, not an answer that ignores it.
+    const withGrammar = await postJson(`${gateway.url}/generate`, { model, prompt: "Hello", options: { grammar: 'root ::= "yes"' } });
+    assert.equal(withGrammar.status, 400);
+    assert.match(await withGrammar.text(), /grammar/);
   });
 
   test("/health lists each upstream: healthy, its models and counts", async () => {
