@@ -8,13 +8,14 @@ import { test } from "node:test";
 import { RemoteProtocolError } from "../../src/errors.ts";
 import type { ContentPart } from "../../src/generation/parts.ts";
 import { GenerationTally } from "../../src/generation/tally.ts";
+import type { ReceivedEvent } from "../../src/remote/serverSentEventReader.ts";
 import { upstreamParts, type UpstreamReading } from "../../src/remote/upstreamParts.ts";
 
 const url = "http://127.0.0.1:1/v1/chat/completions";
 
-async function* eventsOf(chunks: object[]) {
-  for (const chunk of chunks) yield { data: JSON.stringify(chunk) };
-  yield { data: "[DONE]" };
+async function* eventsOf(chunks: object[]): AsyncGenerator<ReceivedEvent, void, undefined> {
+  for (const chunk of chunks) yield { event: "message", data: JSON.stringify(chunk), id: undefined };
+  yield { event: "message", data: "[DONE]", id: undefined };
 }
 
 const delta = (toolCalls: object[], finish: string | null = null) => ({ choices: [{ index: 0, delta: { tool_calls: toolCalls }, finish_reason: finish }] });
