@@ -60,7 +60,7 @@ describe("recorded engine streams", () => {
     assert.deepEqual(replay!.requests[0]!.body.messages, [{ role: "user", content: "Begin." }]);
   });
 
-  test("chat takes context.chat's messages: tool calls and results go out in OpenAI's words; offering tools is refused", async () => {
+  test("chat takes context.chat's messages: tool calls and results go out in OpenAI's words, and so do offered tools", async () => {
     const remote = await connect([{ transcript: transcript("vllm-chat.sse") }]);
     const messages = [
       { role: "user" as const, content: "Weather in Paris?" },
@@ -73,7 +73,10 @@ describe("recorded engine streams", () => {
       { role: "assistant", content: "", tool_calls: [{ id: "call_1", type: "function", function: { name: "weather", arguments: '{"city":"Paris"}' } }] },
       { role: "tool", tool_call_id: "call_1", content: "sunny" },
     ]);
-    assert.throws(() => remote.chat(messages, { tools: { weather: {} } }), /not supported yet/);
+    const weather = { type: "object", properties: { city: { type: "string" } }, required: ["city"] };
+    await remote.chat(messages, { tools: { weather: { description: "Today's weather", parameters: weather } }, toolChoice: { name: "weather" } }).text();
+    assert.deepEqual(replay!.requests[1]!.body.tools, [{ type: "function", function: { name: "weather", description: "Today's weather", parameters: weather } }]);
+    assert.deepEqual(replay!.requests[1]!.body.tool_choice, { type: "function", function: { name: "weather" } });
     assert.throws(() => remote.chat([{ role: "tool", toolCallId: "nowhere", content: "x" }]), /messages/);
   });
 
