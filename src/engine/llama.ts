@@ -48,7 +48,10 @@ export async function openEngine(gpu: GpuBackend, kind: EngineKind, cmakeOptions
   if (kind === "prebuilt") return getLlama({ ...commonOptions, gpu });
   const options = cmakeOptions ?? recordedCmakeOptions();
   if (options === undefined) throw new Error("no engine was built here: run `mullama engine build`");
-  const llama = await getLlama({ ...commonOptions, gpu, usePrebuiltBinaries: false, cmakeOptions: { ...options } });
+  const llama = await getLlama({ ...commonOptions, gpu, usePrebuiltBinaries: false, cmakeOptions: { ...options } }).catch((error: unknown) => {
+    // node-llama-cpp reinstalled (which empties its build folder), or another build replaced this one.
+    throw new Error(`the engine \`mullama engine build\` made is not there any more (${errorMessage(error)}): run it again, or set MULLAMA_ENGINE=prebuilt`, { cause: error });
+  });
   if (llama.buildType !== "localBuild") {
     await llama.dispose();
     throw new Error("no engine built by `mullama engine build` was found for this node-llama-cpp version");
