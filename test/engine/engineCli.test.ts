@@ -50,7 +50,7 @@ test("a bad MULLAMA_ENGINE is one clear line", async () => {
 
 test("a recorded build that is missing: auto falls back to the prebuilt binary, local says so", { skip: hasLocalBuild && "a local build exists in this checkout" }, async () => {
   writeLocalEngineRecord(
-    { version: 1, nodeLlamaCpp: nodeLlamaCppVersion(), cmakeOptions: { GGML_OPENMP: "ON" }, builtAt: new Date().toISOString(), check: { text: "x", prebuilt: { "1": 1 }, local: { "1": 1 } } },
+    { version: 1, nodeLlamaCpp: nodeLlamaCppVersion(), cmakeOptions: { GGML_OPENMP: "ON" }, builtAt: new Date().toISOString(), check: { text: "x", prebuilt: { decode: { "1": 1 }, prompt: { "1": 1 } }, local: { decode: { "1": 1 }, prompt: { "1": 1 } } } },
     env(),
   );
   const status = await runMullama(["engine"], { env: env() });

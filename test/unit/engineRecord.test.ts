@@ -20,7 +20,7 @@ const record = (nodeLlamaCpp: string): LocalEngineRecord => ({
   nodeLlamaCpp,
   cmakeOptions: { GGML_OPENMP: "ON" },
   builtAt: "2026-11-30T10:00:00.000Z",
-  check: { text: "And God said", prebuilt: { "1": 80, "2": 40 }, local: { "1": 82, "2": 150 } },
+  check: { text: "And God said", prebuilt: { decode: { "1": 80, "2": 40 }, prompt: { "1": 900, "2": 1600 } }, local: { decode: { "1": 82, "2": 150 }, prompt: { "1": 920, "2": 1700 } } },
 });
 
 test("without a record, auto means the prebuilt binary", () => {

@@ -27,6 +27,7 @@ MULLAMA_ENGINE=prebuilt (or local) overrides the choice for one process.`,
   options: {
     json: { type: "boolean", help: "status as one JSON object" },
     rebuild: { type: "boolean", help: "build: compile again even when a local build is there and works" },
+    force: { type: "boolean", help: "build: use the local build even when the prebuilt binary was faster in the check" },
   },
   async run(values, positionals) {
     const [action = "status", ...rest] = positionals;
@@ -37,7 +38,7 @@ MULLAMA_ENGINE=prebuilt (or local) overrides the choice for one process.`,
       process.stderr.write("the prebuilt engine is used from now on (the local build stays in node-llama-cpp's folder until it is reinstalled)\n");
       return 0;
     }
-    if (action === "build") return build(values.rebuild === true);
+    if (action === "build") return build(values.rebuild === true, values.force === true);
     throw new UsageError(`unknown engine action "${action}": use status, build or reset`, "engine");
   },
 });
@@ -56,19 +57,21 @@ function status(json: boolean): number {
 }
 
 function describeRecord(record: LocalEngineRecord): string {
-  const speeds = (figures: Record<string, number>) => Object.entries(figures).map(([threads, speed]) => `${speed} tokens/s at ${threads} thread${threads === "1" ? "" : "s"}`).join(", ");
+  const speeds = (figures: Record<string, number>) => Object.entries(figures).map(([threads, speed]) => `${speed} at ${threads} thread${threads === "1" ? "" : "s"}`).join(", ");
   const stale = record.nodeLlamaCpp === nodeLlamaCppVersion() ? "" : ` (for node-llama-cpp ${record.nodeLlamaCpp}: rebuild to use it)`;
+  const side = (name: string, figures: LocalEngineRecord["check"]["local"]) => `  ${name}: decode ${speeds(figures.decode)}; 200-token prompt ${speeds(figures.prompt)}\n`;
   return `local build of ${record.builtAt.slice(0, 16).replace("T", " ")} UTC${stale}, ${Object.entries(record.cmakeOptions).map(([name, value]) => `${name}=${value}`).join(" ")}
-check decode (demo model): prebuilt ${speeds(record.check.prebuilt)}; local ${speeds(record.check.local)}
-`;
+check on the demo model, tokens/s:
+${side("prebuilt", record.check.prebuilt)}${side("built here", record.check.local)}`;
 }
 
-async function build(rebuild: boolean): Promise<number> {
+async function build(rebuild: boolean, force: boolean): Promise<number> {
   const line = new StatusLine();
   const say = (text: string) => (line.enabled ? line.print(text) : process.stderr.write(`${text}\n`));
-  const record = await buildLocalEngine({
+  const { record, used } = await buildLocalEngine({
     checkModelPath: defaultModelPath,
     rebuild,
+    force,
     onStep: (step) =>
       say(
         {
@@ -84,6 +87,7 @@ async function build(rebuild: boolean): Promise<number> {
     },
   });
   line.clear();
-  process.stdout.write(`built and checked; used from now on\n${describeRecord(record)}`);
+  if (used) process.stdout.write(`built and checked; used from now on\n${describeRecord(record)}`);
+  else process.stdout.write(`built and checked, but the prebuilt binary was faster here, so it stays in use ("engine build --force" uses the local build anyway)\n${describeRecord(record)}`);
   return 0;
 }

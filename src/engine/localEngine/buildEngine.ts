@@ -28,6 +28,8 @@ export interface EngineBuildOptions {
   readonly onOutput?: (line: string) => void;
   /** Compiles again even when a local build is there and decodes. Defaults to false. */
   readonly rebuild?: boolean;
+  /** Uses the local build even when the prebuilt binary was faster in the check. Defaults to false. */
+  readonly force?: boolean;
   /** The step starting: "source", "build", "check", or "found" (a working build was already there). */
   readonly onStep?: (step: EngineBuildError["step"] | "found") => void;
 }
@@ -38,8 +40,18 @@ const cliPath = fileURLToPath(new URL("./dist/cli/cli.js", nodeLlamaCppRoot));
 const llamaCppSourceDirectory = fileURLToPath(new URL("./llama/llama.cpp/", nodeLlamaCppRoot));
 const checkChild = fileURLToPath(new URL(`./engineCheckChild${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url));
 
-/** Builds, checks and records the local engine; resolves with the record written. */
-export async function buildLocalEngine(options: EngineBuildOptions): Promise<LocalEngineRecord> {
+/** What `buildLocalEngine` found: the build's record, and whether it was recorded for use. */
+export interface EngineBuildOutcome {
+  readonly record: LocalEngineRecord;
+  /** False when the prebuilt binary was faster in the check and `force` was not given: nothing was recorded. */
+  readonly used: boolean;
+}
+
+/** The local build must reach this share of the prebuilt binary's best decode and prompt speeds to be used. */
+const requiredSpeedShare = 0.95;
+
+/** Builds and checks the local engine; records it for use when it is at least as fast as the prebuilt binary (or `force`). */
+export async function buildLocalEngine(options: EngineBuildOptions): Promise<EngineBuildOutcome> {
   removeLocalEngineRecord();
   const cmakeOptions = localEngineCmakeOptionsFor();
   const threadCounts = options.checkThreads ?? [1, 2];
@@ -54,9 +66,9 @@ export async function buildLocalEngine(options: EngineBuildOptions): Promise<Loc
     await runNodeLlamaCpp("build", ["source", "build", "--gpu", "false", "--noUsageExample"], cmakeOptions, options.onOutput);
   }
   options.onStep?.(existing === undefined ? "check" : "found");
-  // One after the other: two decodes at once would measure each other.
+  // One after the other: two engines measured at once would slow each other down.
   const prebuilt = await checkEngine("prebuilt", options.checkModelPath, threadCounts);
-  const local = existing ?? (await checkEngine("local", options.checkModelPath, threadCounts, cmakeOptions));
+  const local = await checkEngine("local", options.checkModelPath, threadCounts, cmakeOptions);
   if (local.text !== prebuilt.text) {
     throw new EngineBuildError("check", `the local build's greedy text differs from the prebuilt binary's (${JSON.stringify(local.text.slice(0, 60))} vs ${JSON.stringify(prebuilt.text.slice(0, 60))})`);
   }
@@ -65,10 +77,13 @@ export async function buildLocalEngine(options: EngineBuildOptions): Promise<Loc
     nodeLlamaCpp: nodeLlamaCppVersion(),
     cmakeOptions,
     builtAt: new Date().toISOString(),
-    check: { text: local.text, prebuilt: prebuilt.tokensPerSecond, local: local.tokensPerSecond },
+    check: { text: local.text, prebuilt: { decode: prebuilt.decode, prompt: prebuilt.prompt }, local: { decode: local.decode, prompt: local.prompt } },
   };
-  writeLocalEngineRecord(record);
-  return record;
+  const best = (speeds: Record<string, number>) => Math.max(0, ...Object.values(speeds));
+  const fastEnough = best(local.decode) >= requiredSpeedShare * best(prebuilt.decode) && best(local.prompt) >= requiredSpeedShare * best(prebuilt.prompt);
+  const used = fastEnough || options.force === true;
+  if (used) writeLocalEngineRecord(record);
+  return { record, used };
 }
 
 function runNodeLlamaCpp(step: EngineBuildError["step"], args: string[], cmakeOptions: Record<string, string>, onOutput: ((line: string) => void) | undefined): Promise<void> {

@@ -16,7 +16,8 @@ import { z } from "zod";
 import { InvalidArgumentError } from "../../errors.js";
 import { defaultCacheDirectory } from "../cacheDirectory.js";
 
-const speedSchema = z.record(z.string(), z.number());
+/** Tokens/s by thread count. */
+const speedsSchema = z.object({ decode: z.record(z.string(), z.number()), prompt: z.record(z.string(), z.number()) });
 const recordSchema = z.object({
   version: z.literal(1),
   /** node-llama-cpp's version the build is for: another version needs another build. */
@@ -24,8 +25,8 @@ const recordSchema = z.object({
   /** The CMake options it was built with, as node-llama-cpp takes them (they also name its folder, where it is found again). */
   cmakeOptions: z.record(z.string(), z.string()),
   builtAt: z.string(),
-  /** The check decode: greedy text both engines produced, and decode tokens/s by thread count. */
-  check: z.object({ text: z.string(), prebuilt: speedSchema, local: speedSchema }),
+  /** The check: greedy text both engines produced, and their speeds (decode and a 200-token prompt) by thread count. */
+  check: z.object({ text: z.string(), prebuilt: speedsSchema, local: speedsSchema }),
 });
 
 export type LocalEngineRecord = z.infer<typeof recordSchema>;
