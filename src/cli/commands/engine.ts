@@ -19,9 +19,10 @@ export const engineCommand = defineCommand({
   status  the binary in use, and the check figures of a local build (the default)
   build   builds llama.cpp from the source node-llama-cpp ships, with OpenMP and this
           machine's CPU flags (needs cmake and a C++ compiler; about 15 minutes on 2
-          idle cores), checks it by decoding the demo model with both binaries, and uses
-          it from then on. A build already there is checked, not compiled again, unless
-          --rebuild. On any failure the prebuilt binary stays in use.
+          idle cores), checks it against the prebuilt binary on the demo model, and uses
+          it from then on if it is as fast (--force: anyway). A build already there is
+          checked, not compiled again, unless --rebuild. On any failure the prebuilt
+          binary stays in use.
   reset   forgets the local build: the prebuilt binary is used again.
 MULLAMA_ENGINE=prebuilt (or local) overrides the choice for one process.`,
   options: {
