@@ -18,7 +18,7 @@ export const engineCommand = defineCommand({
   description: `Which llama.cpp binary runs models on the CPU here.
   status  the binary in use, and the check figures of a local build (the default)
   build   builds llama.cpp from the source node-llama-cpp ships, with OpenMP and this
-          machine's CPU flags (needs cmake and a C++ compiler; about 15 minutes on 2
+          machine's CPU flags (needs cmake and a C++ compiler; about 10 minutes on 2
           idle cores), checks it against the prebuilt binary on the demo model, and uses
           it from then on if it is as fast (--force: anyway). A build already there is
           checked, not compiled again, unless --rebuild. On any failure the prebuilt
