@@ -3,9 +3,9 @@
  * made per child, as two binaries cannot share a process), one thread count, one decode
  * and one prompt measurement on a cleared sequence.
  */
-import type { Token } from "node-llama-cpp";
 import { openEngine } from "../src/engine/llama.ts";
 import type { EngineKind } from "../src/engine/localEngine/engineRecord.ts";
+import { measureEngineSpeed, repeatedTokens } from "../src/engine/localEngine/engineSpeed.ts";
 import { serveChildJobs } from "../src/engine/probe/childJobProtocol.ts";
 
 export interface EngineMeasureInput {
@@ -29,23 +29,11 @@ async function measure(input: EngineMeasureInput): Promise<EngineMeasureOutput> 
   const context = await model.createContext({ contextSize: 1024, batchSize: 512, sequences: 1, threads: input.threads, flashAttention: model.flashAttentionSupported });
   try {
     const sequence = context.getSequence();
-    const words = model.tokenize("And it came to pass in those days that the people went up to the city ");
-    const promptTokens = Array.from({ length: input.promptTokens }, (_, index) => words[index % words.length]!) as Token[];
+    const promptTokens = repeatedTokens(model.tokenize("And it came to pass in those days that the people went up to the city "), input.promptTokens);
     // A warm-up decode, so page faults and first-use costs land outside the measurement.
     await sequence.evaluateWithoutGeneratingNewTokens(promptTokens.slice(0, 16));
-    await sequence.clearHistory();
-    const promptStarted = performance.now();
-    await sequence.evaluateWithoutGeneratingNewTokens(promptTokens);
-    const prompt = input.promptTokens / ((performance.now() - promptStarted) / 1000);
-    await sequence.clearHistory();
-    let generated = 0;
-    let firstAt = 0;
-    for await (const _token of sequence.evaluate(promptTokens.slice(0, 8), { temperature: 0 })) {
-      generated += 1;
-      if (generated === 1) firstAt = performance.now();
-      if (generated > input.decodeTokens) break;
-    }
-    return { decode: input.decodeTokens / ((performance.now() - firstAt) / 1000), prompt };
+    const { decode, prompt } = await measureEngineSpeed(model, sequence, promptTokens, promptTokens.slice(0, 8), input.decodeTokens);
+    return { decode, prompt };
   } finally {
     await context.dispose();
     await model.dispose();

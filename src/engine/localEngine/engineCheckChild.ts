@@ -3,10 +3,10 @@
  * model greedily at each thread count asked for, and reports the text and the decode
  * speed. A binary that aborts, or cannot load, takes down this process, not the caller.
  */
-import type { Token } from "node-llama-cpp";
 import { serveChildJobs } from "../probe/childJobProtocol.js";
 import { openEngine } from "../llama.js";
 import type { EngineKind } from "./engineRecord.js";
+import { measureEngineSpeed, repeatedTokens } from "./engineSpeed.js";
 
 export interface EngineCheckInput {
   readonly kind: EngineKind;
@@ -42,27 +42,14 @@ async function check({ kind, modelPath, threadCounts, tokens, cmakeOptions }: En
       try {
         const sequence = context.getSequence();
         const start = model.tokenize("In the beginning");
-        const words = model.tokenize(" And it came to pass in those days that the people went up to the city");
-        const longPrompt = Array.from({ length: promptTokenCount }, (_, index) => words[index % words.length]!);
+        const longPrompt = repeatedTokens(model.tokenize(" And it came to pass in those days that the people went up to the city"), promptTokenCount);
         let bestDecode = 0;
         let bestPrompt = 0;
         for (let run = 0; run < 3; run += 1) {
-          await sequence.clearHistory();
-          const promptStarted = performance.now();
-          await sequence.evaluateWithoutGeneratingNewTokens(longPrompt);
-          bestPrompt = Math.max(bestPrompt, promptTokenCount / ((performance.now() - promptStarted) / 1000));
-          await sequence.clearHistory();
-          const generated: Token[] = [];
-          let firstAt = 0;
-          for await (const token of sequence.evaluate(start, { temperature: 0 })) {
-            if (model.isEogToken(token)) break;
-            generated.push(token);
-            if (generated.length === 1) firstAt = performance.now();
-            if (generated.length > tokens) break;
-          }
-          const seconds = (performance.now() - firstAt) / 1000;
-          if (generated.length > 1) bestDecode = Math.max(bestDecode, (generated.length - 1) / seconds);
-          texts.add(model.detokenize(generated));
+          const speed = await measureEngineSpeed(model, sequence, longPrompt, start, tokens);
+          bestPrompt = Math.max(bestPrompt, speed.prompt);
+          bestDecode = Math.max(bestDecode, speed.decode);
+          texts.add(speed.text);
         }
         decode[String(threads)] = rounded(bestDecode);
         prompt[String(threads)] = rounded(bestPrompt);
