@@ -6,9 +6,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Ollama } from "ollama";
-import OpenAI from "openai";
 import WebSocket from "ws";
-import { metricValue, postJson, readJsonLines, readServerSentEvents, startTestServer, waitFor, type TestServer } from "./helpers.js";
+import { metricValue, postJson, readJsonLines, readServerSentEvents, startTestServer, waitFor, type TestServer, openAiClient } from "./helpers.js";
 
 const model = "kjv-tiny-q8_0";
 const prompts = ["And God said", "In the beginning", "The LORD is my shepherd", "And Jesus said", "Blessed are", "And it came to pass", "Thou shalt", "Let there be"];
@@ -23,7 +22,7 @@ describe("a server with 4 parallel sequences", () => {
   after(() => harness.server.close());
 
   test("eight concurrent greedy streams return the same texts as eight sequential ones", async () => {
-    const client = new OpenAI({ baseURL: `${harness.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    const client = openAiClient(harness);
     const streamText = async (prompt: string) => {
       let text = "";
       for await (const chunk of await client.completions.create({ model, prompt, max_tokens: 32, temperature: 0, stream: true })) text += chunk.choices[0]?.text ?? "";

@@ -8,7 +8,7 @@ import { after, before, describe, test } from "node:test";
 import { Ollama } from "ollama";
 import OpenAI from "openai";
 import type { Model } from "../../src/index.js";
-import { postJson, startTestServer, type TestServer } from "./helpers.js";
+import { postJson, startTestServer, type TestServer, openAiClient } from "./helpers.js";
 
 let harness: TestServer;
 let openai: OpenAI;
@@ -21,7 +21,7 @@ const long = "And God said, Let there be light: and there was light. ".repeat(40
 
 before(async () => {
   harness = await startTestServer();
-  openai = new OpenAI({ baseURL: `${harness.url}/v1`, apiKey: "unused", maxRetries: 0 });
+  openai = openAiClient(harness);
   ollama = new Ollama({ host: harness.url });
   model = harness.server.context!.model;
 });

@@ -9,9 +9,8 @@ import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { after, before, test } from "node:test";
 import { LlamaContextSequence } from "node-llama-cpp";
-import OpenAI from "openai";
 import WebSocket from "ws";
-import { metricValue, postJson, readJsonLines, readServerSentEvents, startTestServer, waitFor, type TestServer } from "./helpers.js";
+import { metricValue, postJson, readJsonLines, readServerSentEvents, startTestServer, waitFor, type TestServer, openAiClient } from "./helpers.js";
 
 const model = "kjv-tiny-q8_0";
 const secret = "ggml_decode failed at 0xdeadbeef";
@@ -65,7 +64,7 @@ test("OpenAI: a data event with a top-level error, the same safe message, nothin
     assert.ok(!events.some((event) => event.data === "[DONE]"));
   }
   // The official client reports it as an error of the stream.
-  const client = new OpenAI({ baseURL: `${harness.url}/v1`, apiKey: "unused", maxRetries: 0 });
+  const client = openAiClient(harness);
   await assert.rejects(async () => {
     for await (const _chunk of await client.completions.create({ model, prompt: "And God said", stream: true, ...generation }));
   }, new RegExp(safeMessage));

@@ -14,16 +14,12 @@ import WebSocket from "ws";
 import { affinityKey, chooseUpstream } from "../../src/server/upstreams/upstreamRouting.ts";
 import { unusedPort } from "../helpers/ports.ts";
 import { killChild, startChildUpstream, type ChildUpstream } from "./gatewayHelpers.ts";
-import { postJson, readJsonLines, readServerSentEvents, startTestServer, waitFor, type TestServer } from "./helpers.ts";
+import { openAiClient, postJson, readJsonLines, readServerSentEvents, startTestServer, waitFor, type TestServer } from "./helpers.ts";
 
 const model = "kjv-tiny-q8_0";
 const greedy = { temperature: 0 } as const;
 /** Longer than the affinity prefix (256 characters by default), so only it decides the upstream. */
 const sharedPrefix = "In the beginning God created the heaven and the earth. And the earth was without form, and void; and darkness was upon the face of the deep. And the Spirit of God moved upon the face of the waters. And God said, Let there be light: and there was light. And God saw the light, that it was good. ";
-
-function clientOf(server: TestServer): OpenAI {
-  return new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "unused", maxRetries: 0 });
-}
 
 async function streamCompletion(client: OpenAI, prompt: string, maxTokens: number) {
   const stream = await client.completions.create({ model, prompt, max_tokens: maxTokens, ...greedy, stream: true, stream_options: { include_usage: true } });
@@ -48,7 +44,7 @@ describe("a gateway over two mullama upstreams", () => {
   before(async () => {
     [first, second] = await Promise.all([startTestServer({ parallel: 2, contextSize: 512 }), startTestServer({ parallel: 2, contextSize: 512 })]);
     gateway = await startTestServer({ upstreams: [`${first.url}/v1`, `${second.url}/v1`], upstreamHealthIntervalMs: 200 });
-    client = clientOf(gateway);
+    client = openAiClient(gateway);
   });
   after(async () => {
     await gateway.server.close();
@@ -68,7 +64,7 @@ describe("a gateway over two mullama upstreams", () => {
 
   test("chat through the gateway equals chat on the upstream", async () => {
     const messages = [{ role: "user" as const, content: "Who made the light?" }];
-    const direct = await clientOf(first).chat.completions.create({ model, messages, max_tokens: 16, ...greedy });
+    const direct = await openAiClient(first).chat.completions.create({ model, messages, max_tokens: 16, ...greedy });
     const stream = await client.chat.completions.create({ model, messages, max_tokens: 16, ...greedy, stream: true });
     let text = "";
     for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
@@ -197,7 +193,7 @@ describe("an upstream killed mid-run", () => {
   }
 
   test("every request completes with the exact greedy text or fails cleanly; later ones fail over", async () => {
-    const client = clientOf(gateway);
+    const client = openAiClient(gateway);
     const prompts = ["And God said", "Thou shalt love", "The LORD is my", "Blessed are the", "Honour thy", "Let there be"];
     const expected = new Map<string, string>();
     for (const prompt of prompts) expected.set(prompt, (await steady.server.context!.generate(prompt, { ...greedy, maxTokens: 40 })).text);
@@ -244,12 +240,12 @@ describe("an upstream down at start", () => {
       const upstreamOf = (index: number) => gateway.server.upstreams!.status()[index]!;
       assert.equal(upstreamOf(0).healthy, false);
       assert.deepEqual(upstreamOf(0).models, []);
-      for (let index = 0; index < 3; index++) await streamCompletion(clientOf(gateway), `${index}: And God said`, 4);
+      for (let index = 0; index < 3; index++) await streamCompletion(openAiClient(gateway), `${index}: And God said`, 4);
       assert.equal(upstreamOf(0).requests, 0, "nothing is routed to an ejected upstream");
       late = await startTestServer({ port, parallel: 2, contextSize: 512 });
       await waitFor(() => upstreamOf(0).healthy, 5_000, "the late upstream to recover");
       assert.deepEqual(upstreamOf(0).models, [model]);
-      await Promise.all(["Thou shalt", "Blessed are", "The LORD is", "Honour thy"].map((prompt) => streamCompletion(clientOf(gateway), prompt, 8)));
+      await Promise.all(["Thou shalt", "Blessed are", "The LORD is", "Honour thy"].map((prompt) => streamCompletion(openAiClient(gateway), prompt, 8)));
       assert.ok(upstreamOf(0).requests > 0, "the recovered upstream takes requests again");
     } finally {
       await gateway.server.close();
@@ -280,7 +276,7 @@ describe("every upstream full", () => {
     const upstream = await startTestServer({ parallel: 2, contextSize: 512 });
     const gateway = await startTestServer({ upstreams: [`${upstream.url}/v1`], upstreamMaxInFlight: 1, maxQueue: 0 });
     try {
-      const client = clientOf(gateway);
+      const client = openAiClient(gateway);
       const controller = new AbortController();
       // Read one chunk and stop pulling: the request stays in flight.
       const holding = await client.completions.create({ model, prompt: "And God said", max_tokens: 400, stream: true }, { signal: controller.signal });

@@ -1,10 +1,16 @@
 /** Shared by the server tests: a real server on the demo model, and readers for its wire formats. */
 import assert from "node:assert/strict";
+import OpenAI from "openai";
 import { createServer, type MullamaServer, type ServerOptions } from "../../src/server/index.js";
 
 export interface TestServer {
   server: MullamaServer;
   url: string;
+}
+
+/** The official `openai` client for a test server: no key needed, and no retries that would hide a failure. */
+export function openAiClient(server: TestServer): OpenAI {
+  return new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "unused", maxRetries: 0 });
 }
 
 /** A server on 127.0.0.1, a free port, one thread (this machine has two cores). */

@@ -16,7 +16,7 @@ import { defaultModelPath } from "../../src/model/defaultModel.js";
 import { directoryNameOf } from "../../src/store/ModelStore.js";
 import { formatManifest, manifestFileName } from "../../src/store/storedModel.js";
 import { makeScriptedModel } from "../fixtures/scriptedModel.js";
-import { metricValue, postJson, readServerSentEvents, startTestServer, waitFor, type TestServer } from "./helpers.js";
+import { metricValue, postJson, readServerSentEvents, startTestServer, waitFor, type TestServer, openAiClient } from "./helpers.js";
 
 /** Puts a GGUF file into a store directory as a pulled model of that name. */
 async function storeModel(store: string, name: string, source: string): Promise<string> {
@@ -42,7 +42,7 @@ before(async () => {
   paths.beta = await storeModel(store, "beta", await makeScriptedModel({ pieces: [" beta", " two"], fileName: "beta" }));
   paths.gamma = await storeModel(store, "gamma", await makeScriptedModel({ pieces: [" gamma"], fileName: "gamma" }));
   harness = await startTestServer({ models: [defaultModelPath], store, maxLoadedModels: 2, parallel: 2 });
-  openai = new OpenAI({ baseURL: `${harness.url}/v1`, apiKey: "unused", maxRetries: 0 });
+  openai = openAiClient(harness);
   ollama = new Ollama({ host: harness.url });
 });
 

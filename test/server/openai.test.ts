@@ -5,7 +5,7 @@ import OpenAI from "openai";
 import type { Context } from "../../src/context/Context.js";
 import { InvalidArgumentError } from "../../src/errors.js";
 import { ChatPromptRenderer } from "../../src/model/chatPrompt.js";
-import { postJson, readServerSentEvents, startTestServer, type TestServer } from "./helpers.js";
+import { postJson, readServerSentEvents, startTestServer, type TestServer, openAiClient } from "./helpers.js";
 
 let harness: TestServer;
 let client: OpenAI;
@@ -14,7 +14,7 @@ const model = "kjv-tiny-q8_0";
 
 before(async () => {
   harness = await startTestServer();
-  client = new OpenAI({ baseURL: `${harness.url}/v1`, apiKey: "unused", maxRetries: 0 });
+  client = openAiClient(harness);
   context = harness.server.context!;
 });
 after(() => harness.server.close());

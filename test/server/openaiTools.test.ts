@@ -9,7 +9,7 @@ import { after, before, describe, test } from "node:test";
 import { Ajv } from "ajv";
 import OpenAI from "openai";
 import type { ChatCompletionChunk, ChatCompletionCreateParamsNonStreaming, ChatCompletionTool } from "openai/resources/chat/completions";
-import { postJson, startTestServer, type TestServer } from "./helpers.js";
+import { postJson, startTestServer, type TestServer, openAiClient } from "./helpers.js";
 
 let harness: TestServer;
 let client: OpenAI;
@@ -18,7 +18,7 @@ const ajv = new Ajv({ strict: false });
 
 before(async () => {
   harness = await startTestServer({ contextSize: 1024, parallel: 2 });
-  client = new OpenAI({ baseURL: `${harness.url}/v1`, apiKey: "unused", maxRetries: 0 });
+  client = openAiClient(harness);
 });
 after(() => harness.server.close());
 

@@ -10,7 +10,7 @@ import { after, before, describe, test } from "node:test";
 import { Ajv } from "ajv";
 import OpenAI, { APIError } from "openai";
 import type { FunctionTool, ResponseFunctionToolCall, ResponseInputItem, ResponseStreamEvent } from "openai/resources/responses/responses";
-import { postJson, startTestServer, type TestServer } from "./helpers.js";
+import { postJson, startTestServer, type TestServer, openAiClient } from "./helpers.js";
 
 let harness: TestServer;
 let client: OpenAI;
@@ -19,7 +19,7 @@ const ajv = new Ajv({ strict: false });
 
 before(async () => {
   harness = await startTestServer({ contextSize: 1024, parallel: 2 });
-  client = new OpenAI({ baseURL: `${harness.url}/v1`, apiKey: "unused", maxRetries: 0 });
+  client = openAiClient(harness);
 });
 after(() => harness.server.close());
 

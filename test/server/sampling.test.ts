@@ -5,7 +5,7 @@ import { Ollama } from "ollama";
 import OpenAI from "openai";
 import type { Context } from "../../src/context/Context.js";
 import WebSocket from "ws";
-import { ollamaResponseError, postJson, readServerSentEvents, startTestServer, type TestServer } from "./helpers.js";
+import { ollamaResponseError, postJson, readServerSentEvents, startTestServer, type TestServer, openAiClient } from "./helpers.js";
 
 let harness: TestServer;
 let client: OpenAI;
@@ -16,7 +16,7 @@ const messages = [{ role: "user" as const, content: "Who made the heaven?" }];
 
 before(async () => {
   harness = await startTestServer();
-  client = new OpenAI({ baseURL: `${harness.url}/v1`, apiKey: "unused", maxRetries: 0 });
+  client = openAiClient(harness);
   ollama = new Ollama({ host: harness.url });
   context = harness.server.context!;
 });
