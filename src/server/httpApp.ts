@@ -13,7 +13,7 @@ import type { ServerRuntime } from "./serverRuntime.js";
 import { parserErrorResponse, routingError, writeRawHttpError } from "./transportErrors.js";
 
 export function createHttpApp(runtime: ServerRuntime): { app: FastifyInstance; cors: CorsPolicy; apiKey: ApiKeyCheck | undefined } {
-  const { settings, metrics } = runtime;
+  const { settings } = runtime;
   const app = Fastify({
     logger: settings.logger === undefined ? false : { level: settings.logger.level ?? "info", ...(settings.logger.stream === undefined ? {} : { stream: settings.logger.stream }) },
     // One line per failure comes from the error handler; per-request access lines would drown them.

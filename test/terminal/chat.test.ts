@@ -19,8 +19,6 @@ import { TerminalSession, tmuxAvailable } from "../helpers/tmux.ts";
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const skip = process.env.MULLAMA_SKIP_TERMINAL === "1";
 const mullama = "node --import tsx src/cli/main.ts";
-/** The prompt line, as the chat draws it. */
-const prompt = ">>> ";
 const sessions: TerminalSession[] = [];
 /** Random weights of a realistic shape: slow enough to watch a prompt being processed and an answer streaming. */
 const slowModelShape = { name: "chat-slow", vocabularySize: 32_000, width: 512, blocks: 8, heads: 8, kvHeads: 8, feedForward: 1376, contextLength: 1024, type: "Q8_0" } as const;

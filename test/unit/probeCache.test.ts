@@ -5,7 +5,8 @@ import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileFingerprint } from "../../src/engine/probe/fileFingerprint.ts";
-import { defaultProbeCacheDirectory, readCachedVerdict, storeVerdict, type CachedVerdict } from "../../src/engine/probe/probeCache.ts";
+import { defaultCacheDirectory } from "../../src/engine/cacheDirectory.ts";
+import { readCachedVerdict, storeVerdict, type CachedVerdict } from "../../src/engine/probe/probeCache.ts";
 
 let directory: string;
 before(async () => {
@@ -18,9 +19,9 @@ after(async () => {
 const verdict = (probedAt: string, safe = true): CachedVerdict => ({ safe, engine: "node-llama-cpp 3.22.1", gpu: "false", probedAt, path: "/models/a.gguf" });
 
 test("the directory: MULLAMA_CACHE_DIR, else XDG_CACHE_HOME/mullama, else ~/.cache/mullama", () => {
-  assert.equal(defaultProbeCacheDirectory({ MULLAMA_CACHE_DIR: "/a", XDG_CACHE_HOME: "/b" }), "/a");
-  assert.equal(defaultProbeCacheDirectory({ XDG_CACHE_HOME: "/b" }), "/b/mullama");
-  assert.equal(defaultProbeCacheDirectory({}), join(homedir(), ".cache", "mullama"));
+  assert.equal(defaultCacheDirectory({ MULLAMA_CACHE_DIR: "/a", XDG_CACHE_HOME: "/b" }), "/a");
+  assert.equal(defaultCacheDirectory({ XDG_CACHE_HOME: "/b" }), "/b/mullama");
+  assert.equal(defaultCacheDirectory({}), join(homedir(), ".cache", "mullama"));
 });
 
 test("a verdict is found only for the same engine and GPU setting", async () => {

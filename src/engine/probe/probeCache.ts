@@ -29,8 +29,6 @@ const cacheFileSchema = z.object({ version: z.literal(1), entries: z.record(z.st
 
 export type CachedVerdict = z.infer<typeof cachedVerdictSchema>;
 
-/** Where verdicts are kept when no directory is given (see the module comment). */
-export { defaultCacheDirectory as defaultProbeCacheDirectory } from "../cacheDirectory.js";
 
 async function readEntries(directory: string): Promise<Record<string, CachedVerdict>> {
   try {

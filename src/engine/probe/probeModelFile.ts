@@ -9,18 +9,17 @@
  * per engine version. What a probe costs is in docs/RELIABILITY.md ("Probing untrusted
  * files").
  */
-import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { errorMessage } from "../../errors.js";
 import { readGgufHeader } from "../gguf/ggufHeader.js";
 import { validateGgufModel } from "../gguf/ggufModelValidation.js";
 import type { GpuBackend } from "../llama.js";
 import { runChildJobs, type ChildJobResult } from "./childJobs.js";
 import { describeCrash } from "./engineCrash.js";
 import { fileFingerprint } from "./fileFingerprint.js";
+import { defaultCacheDirectory } from "../cacheDirectory.js";
 import { nodeLlamaCppVersion } from "../engineVersion.js";
 import { preferredEngine } from "../localEngine/engineRecord.js";
-import { defaultProbeCacheDirectory, readCachedVerdict, storeVerdict } from "./probeCache.js";
+import { readCachedVerdict, storeVerdict } from "./probeCache.js";
 import type { ProbeJobInput, ProbeJobOutput } from "./probeChild.js";
 
 export interface ProbeOptions {
@@ -59,8 +58,8 @@ export async function probeModelFile(path: string, options: ProbeOptions = {}): 
   const elapsed = () => performance.now() - started;
   validateGgufModel(await readGgufHeader(path));
   const gpu = String(options.gpu ?? false);
-  const engine = await engineVersion();
-  const directory = options.cacheDirectory ?? defaultProbeCacheDirectory();
+  const engine = engineVersion();
+  const directory = options.cacheDirectory ?? defaultCacheDirectory();
   const fingerprint = await fileFingerprint(path);
   if (options.cache ?? true) {
     const cached = await readCachedVerdict(directory, fingerprint, engine, gpu);
@@ -98,7 +97,7 @@ function verdictOf(result: Exclude<ChildJobResult, { status: "timed-out" }>): { 
  * release, and whether the binary was built here (another build may crash where this one
  * did not, or the reverse).
  */
-async function engineVersion(): Promise<string> {
+function engineVersion(): string {
   const kind = (() => {
     try {
       return preferredEngine(nodeLlamaCppVersion()).kind;
