@@ -64,7 +64,9 @@ export class NearTieJudge {
       const prompt = [model.tokens.bos!, ...model.tokenize(promptText(spec))];
       // Detokenized after the prompt, so that a leading space comes out as the server sends it.
       const detokenize = (tokens: Token[]) => model.detokenize(tokens, false, prompt);
-      const evaluation = sequence.evaluateWithMetadata(prompt, { probabilities: true }, { temperature: 1, topK: 0, topP: 1, minP: 0 });
+      // yieldEogToken: a draw of end-of-text must not end the walk, which follows the likeliest token, not the draw
+      // (without it, a random draw of EOG ended the path early: this judge's test failed 2 runs in 10).
+      const evaluation = sequence.evaluateWithMetadata(prompt, { probabilities: true }, { temperature: 1, topK: 0, topP: 1, minP: 0, yieldEogToken: true });
       let next = await evaluation.next();
       while (!next.done && generated.length < spec.maxTokens) {
         const [[best, bestProbability], [runnerUp, runnerUpProbability]] = [...next.value.probabilities.entries()].sort((a, b) => b[1] - a[1]) as [[Token, number], [Token, number]];
