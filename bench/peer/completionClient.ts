@@ -2,9 +2,11 @@
  * The one client of the peer benchmark: an OpenAI `/v1/completions` streaming request over
  * plain node:http, the same bytes to `mullama serve` and to `llama-server`, greedy, with
  * `stream_options.include_usage` so each side says how many tokens it generated. Times
- * are taken where the text arrives.
+ * are taken where the text arrives. Each request has a connection of its own: a request
+ * sent on a reused keep-alive connection to llama-server failed with "socket hang up" after
+ * its streamed answers (both sides pay the same loopback connect).
  */
-import { Agent, request } from "node:http";
+import { request } from "node:http";
 
 export interface CompletionTiming {
   /** Tokens the server says it generated (usage.completion_tokens). */
@@ -16,8 +18,6 @@ export interface CompletionTiming {
   decodeTokensPerSecond: number;
 }
 
-const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-
 interface CompletionChunk {
   choices?: { text?: string }[];
   usage?: { completion_tokens?: number } | null;
@@ -27,7 +27,7 @@ interface CompletionChunk {
 export function streamCompletion(baseUrl: string, prompt: readonly number[], maxTokens: number, startedAt = performance.now()): Promise<CompletionTiming> {
   const body = JSON.stringify({ model: "bench", prompt, max_tokens: maxTokens, temperature: 0, stream: true, stream_options: { include_usage: true } });
   return new Promise((resolve, reject) => {
-    const call = request(`${baseUrl}/v1/completions`, { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (response) => {
+    const call = request(`${baseUrl}/v1/completions`, { method: "POST", agent: false, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (response) => {
       let firstAt = 0;
       let lastAt = 0;
       let tokens: number | undefined;
