@@ -6,7 +6,7 @@
 import type { LlamaContext, LlamaModel } from "node-llama-cpp";
 import { z } from "zod";
 import { ContextError, ContextOverflowError, DisposedError, InvalidArgumentError, SequenceUnavailableError, TokenizationError, errorMessage } from "../errors.js";
-import { installBatchGathering } from "../engine/batchGathering.js";
+import { installBatchGathering, type DispatchLoop } from "../engine/batchGathering.js";
 import { promptLookupPredictor } from "../engine/promptLookup.js";
 import { installAdaptiveThreads } from "../engine/threadPolicy.js";
 import { defaultThreadSetting, engineThreadOptions, type ThreadSetting } from "../engine/threads.js";
@@ -102,6 +102,7 @@ export class Context {
   readonly seed: number | undefined;
   readonly #engineContext: LlamaContext;
   readonly #pool: SequencePool;
+  readonly #dispatchLoop: DispatchLoop | undefined;
   readonly #disposeController = new AbortController();
   /** Streams being iterated and not finished, so dispose() can end them. */
   readonly #streams = new Set<TokenStream>();
@@ -118,8 +119,9 @@ export class Context {
     this.seed = params.seed;
     const sequences = Array.from({ length: params.sequences }, () => engineContext.getSequence(params.promptLookup ? { tokenPredictor: promptLookupPredictor() } : undefined));
     this.#pool = new SequencePool(sequences);
-    // Without the engine internals it needs, sequences still batch, one of them a decode late.
-    installBatchGathering(engineContext, sequences, () => this.#pool.busy);
+    // Without the engine internals it needs, sequences still batch, one of them a decode
+    // late, and a new prompt on a reused sequence waits for the running generations.
+    this.#dispatchLoop = installBatchGathering(engineContext, sequences, () => this.#pool.busy);
     this.#untrack = model.trackContext(this);
   }
 
@@ -224,6 +226,7 @@ export class Context {
       batchSize: this.batchSize,
       signal,
       onPromptProgress: resolved.onPromptProgress,
+      withContextLock: this.#dispatchLoop?.withContextLock,
     };
     const stream = TokenStream.create(runGeneration(request, tally), {
       // A generation that had reached its end before it was closed keeps its own reason.

@@ -27,6 +27,11 @@ export interface PrefillRequest {
   signal: AbortSignal;
   /** Told the prompt tokens evaluated so far, after each chunk. */
   onPromptProgress?: ((evaluatedTokens: number, promptTokens: number) => void) | undefined;
+  /**
+   * Runs work that takes the engine context's lock (erasing the leased sequence's cache)
+   * without waiting for the other generations to end. Defaults to running it as it is.
+   */
+  withContextLock?: (<T>(work: () => Promise<T>) => Promise<T>) | undefined;
 }
 
 /** A leased sequence holding the whole prompt but `lastChunk`, which the first decode evaluates (it needs the last token's logits). */
@@ -48,7 +53,7 @@ export async function prefill(request: PrefillRequest, tally: GenerationTally): 
   }
   tally.acquiredAt = performance.now();
   try {
-    const remaining = await reuseCachedPrefix(lease.sequence, request.promptTokens, tally);
+    const remaining = await reuseCachedPrefix(lease.sequence, request.promptTokens, tally, request.withContextLock ?? ((work) => work()));
     const progress = request.onPromptProgress;
     const total = request.promptTokens.length;
     const onChunk = progress === undefined ? undefined : (evaluated: number) => progress(total - remaining.length + evaluated, total);
@@ -74,12 +79,11 @@ export function commonPrefixLength(a: readonly number[], b: readonly number[]): 
  * Drops what the sequence holds beyond the longest prefix it shares with the prompt and
  * returns the prompt tokens still to evaluate (always at least one).
  */
-async function reuseCachedPrefix(sequence: LlamaContextSequence, promptTokens: readonly number[], tally: GenerationTally): Promise<number[]> {
+async function reuseCachedPrefix(sequence: LlamaContextSequence, promptTokens: readonly number[], tally: GenerationTally, withContextLock: NonNullable<PrefillRequest["withContextLock"]>): Promise<number[]> {
   const cached = sequence.contextTokens;
   const reusable = Math.min(commonPrefixLength(cached, promptTokens), promptTokens.length - 1);
   if (reusable < cached.length) {
-    if (reusable === 0) await sequence.clearHistory();
-    else await sequence.eraseContextTokenRanges([{ start: reusable, end: sequence.nextTokenIndex }]);
+    await withContextLock(() => (reusable === 0 ? sequence.clearHistory() : sequence.eraseContextTokenRanges([{ start: reusable, end: sequence.nextTokenIndex }])));
   }
   tally.cachedPromptTokens = reusable;
   return promptTokens.slice(reusable);

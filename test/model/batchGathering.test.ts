@@ -47,7 +47,7 @@ async function decodeSizesOfFourStreams(gather: boolean): Promise<{ sizes: numbe
   const engineContext = await engineModelOf(model).createContext({ contextSize: 128, batchSize: 64, sequences, threads: 1, flashAttention: false });
   try {
     const all = Array.from({ length: sequences }, () => engineContext.getSequence());
-    if (gather) assert.equal(installBatchGathering(engineContext, all, () => sequences), true, "the engine internals are still there");
+    if (gather) assert.notEqual(installBatchGathering(engineContext, all, () => sequences), undefined, "the engine internals are still there");
     const sizes = recordDecodeSizes(engineContext);
     const prompt = model.tokenize("hi", { addBos: true }) as Token[];
     const counts = await Promise.all(all.map((sequence) => generate(sequence, prompt)));
@@ -76,4 +76,27 @@ test("a context's concurrent generations give the same text with gathering insta
   await using context = await model.createContext({ sequences, contextSize: 128, threads: 1 });
   const texts = await Promise.all(Array.from({ length: sequences }, () => context.generate("hi", { temperature: 0, maxTokens: 40 })));
   for (const result of texts) assert.equal(result.text, pieces.join(""));
+});
+
+test("a new prompt on a reused sequence starts while other sequences generate, not after them", async () => {
+  await using context = await model.createContext({ sequences: 3, contextSize: 128, threads: 1 });
+  // Every sequence now holds "ab" and its answer; a different prompt must erase that first.
+  await Promise.all([1, 2, 3].map(() => context.generate("ab", { temperature: 0, maxTokens: 2 })));
+  let runningEnded = false;
+  // Two generations on the empty sequences, so the dispatch loop gathers them decode after decode.
+  const running = [context.stream("hi", { temperature: 0 }), context.stream("hj", { temperature: 0 })];
+  const iterators = running.map((stream) => stream[Symbol.asyncIterator]());
+  await Promise.all(iterators.map((iterator) => iterator.next()));
+  const runningDone = Promise.all(
+    iterators.map(async (iterator) => {
+      while (!(await iterator.next()).done);
+      runningEnded = true;
+    }),
+  );
+  let endedBeforeFirstToken: boolean | undefined;
+  const reused = context.stream("cd", { temperature: 0 });
+  for await (const _event of reused) endedBeforeFirstToken ??= runningEnded;
+  await runningDone;
+  assert.equal(endedBeforeFirstToken, false, "the new generation's first token came only after a running generation ended");
+  for (const stream of [...running, reused]) assert.equal((await stream.result).text, pieces.join(""));
 });
