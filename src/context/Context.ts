@@ -6,7 +6,7 @@
 import type { LlamaContext, LlamaModel } from "node-llama-cpp";
 import { z } from "zod";
 import { ContextError, ContextOverflowError, DisposedError, InvalidArgumentError, SequenceUnavailableError, TokenizationError, errorMessage } from "../errors.js";
-import { installBatchGathering, type DispatchLoop } from "../engine/batchGathering.js";
+import { dispatchSchedule, installBatchGathering, type DispatchLoop, type GeneratingCount } from "../engine/batchGathering.js";
 import { promptLookupPredictor } from "../engine/promptLookup.js";
 import { installAdaptiveThreads } from "../engine/threadPolicy.js";
 import { defaultThreadSetting, engineThreadOptions, type ThreadSetting } from "../engine/threads.js";
@@ -109,7 +109,7 @@ export class Context {
   readonly #untrack: () => void;
   #disposed = false;
 
-  private constructor(model: Model, engineContext: LlamaContext, params: Required<Omit<ContextParams, "seed" | "flashAttention">> & { seed: number | undefined }) {
+  private constructor(model: Model, engineContext: LlamaContext, params: Required<Omit<ContextParams, "seed" | "flashAttention">> & { seed: number | undefined }, generatingCount: GeneratingCount) {
     this.model = model;
     this.#engineContext = engineContext;
     this.contextSize = params.contextSize;
@@ -119,6 +119,7 @@ export class Context {
     this.seed = params.seed;
     const sequences = Array.from({ length: params.sequences }, () => engineContext.getSequence(params.promptLookup ? { tokenPredictor: promptLookupPredictor() } : undefined));
     this.#pool = new SequencePool(sequences);
+    generatingCount.generating = () => this.#pool.busy;
     // Without the engine internals it needs, sequences still batch, one of them a decode
     // late, and a new prompt on a reused sequence waits for the running generations.
     this.#dispatchLoop = installBatchGathering(engineContext, sequences, () => this.#pool.busy);
@@ -135,16 +136,18 @@ export class Context {
     const engineThreads = engineThreadOptions(threads, engineModel.llama.cpuMathCores);
     const sequences = options.sequences ?? 1;
     try {
+      const generatingCount: GeneratingCount = { generating: () => 0 };
       const engineContext = await engineModel.createContext({
         contextSize,
         batchSize,
         sequences,
         threads: engineThreads.threads,
         flashAttention: options.flashAttention ?? engineModel.flashAttentionSupported,
+        batching: { dispatchSchedule: dispatchSchedule(generatingCount) },
       });
       // Without the engine internals it needs, the context keeps its fixed token by token count.
       if (engineThreads.adaptive !== undefined) installAdaptiveThreads(engineContext, engineThreads.adaptive);
-      return new Context(model, engineContext, { contextSize, batchSize, threads, sequences, seed: options.seed, promptLookup: options.promptLookup ?? false });
+      return new Context(model, engineContext, { contextSize, batchSize, threads, sequences, seed: options.seed, promptLookup: options.promptLookup ?? false }, generatingCount);
     } catch (error) {
       throw new ContextError(`Cannot create a context of ${contextSize} tokens x ${sequences} sequences: ${errorMessage(error)}`, { cause: error });
     }
