@@ -12,9 +12,14 @@
  * hyper-threading), at least 1 and at most 8.
  *   2 cores -> 1 thread, 4 -> 2, 8 -> 4, 16 -> 8, 64 -> 8.
  *
- * The adaptive policy (threadPolicy.ts) uses that many threads for token by token
- * decoding and every physical core (at most 16) for decodes of many tokens, within the
- * cores other work leaves free. docs/PERFORMANCE.md records the measurements behind both.
+ * The adaptive policy (threadPolicy.ts) uses every physical core for token by token
+ * decoding (at most 8) and for decodes of many tokens (at most 16), within the cores
+ * other work leaves free. Its token by token count used to be the fixed rule's, from
+ * measurements taken while other processes were busy (the collapse above); on an idle
+ * machine that left half the speed unused (2 cores, 134M model: 70 tokens/s against 115
+ * at 2 threads), and the free-core limit alone keeps the busy case (78 with a core
+ * spinning elsewhere, where a fixed 2 threads fall to 22). docs/PERFORMANCE.md records
+ * the measurements behind both.
  */
 import { availableParallelism } from "node:os";
 import type { AdaptiveThreadSettings } from "./threadPolicy.js";
@@ -45,13 +50,12 @@ export function defaultThreadSetting(): ThreadSetting {
 
 /**
  * A thread setting as the engine takes it: the count to create the context with and, for
- * "adaptive", the policy to install on it. An adaptive context starts at the token by
- * token count, so that it keeps a safe fixed count should the policy fail to install.
+ * "adaptive", the policy to install on it. An adaptive context starts at the fixed rule's
+ * count, so that it keeps a safe fixed count should the policy fail to install.
  */
-export function engineThreadOptions(setting: ThreadSetting, mathCores: number): { threads: number; adaptive?: AdaptiveThreadSettings } {
+export function engineThreadOptions(setting: ThreadSetting, mathCores: number, logicalCores: number = availableParallelism()): { threads: number; adaptive?: AdaptiveThreadSettings } {
   if (setting !== "adaptive") return { threads: setting };
-  const adaptive = adaptiveThreadSettings(mathCores);
-  return { threads: adaptive.fewTokenThreads, adaptive };
+  return { threads: defaultThreadCount(logicalCores), adaptive: adaptiveThreadSettings(mathCores, logicalCores) };
 }
 
 export function defaultThreadCount(logicalCores: number = availableParallelism()): number {
@@ -64,7 +68,7 @@ export function defaultThreadCount(logicalCores: number = availableParallelism()
  */
 export function adaptiveThreadSettings(mathCores: number, logicalCores: number = availableParallelism()): AdaptiveThreadSettings {
   return {
-    fewTokenThreads: defaultThreadCount(logicalCores),
+    fewTokenThreads: Math.max(1, Math.min(maxDefaultThreads, mathCores, logicalCores)),
     manyTokenThreads: Math.max(1, Math.min(maxAdaptiveThreads, mathCores, logicalCores)),
     manyTokensFrom: adaptiveManyTokensFrom,
   };

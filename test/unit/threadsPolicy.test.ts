@@ -12,19 +12,21 @@ describe("the fixed thread count", () => {
 });
 
 describe("the adaptive policy's settings", () => {
-  test("few-token decodes get the fixed count, many-token decodes every math core up to 16", () => {
-    assert.deepEqual(adaptiveThreadSettings(2, 2), { fewTokenThreads: 1, manyTokenThreads: 2, manyTokensFrom: adaptiveManyTokensFrom });
+  test("few-token decodes get every math core up to 8, many-token decodes every math core up to 16", () => {
+    assert.deepEqual(adaptiveThreadSettings(2, 2), { fewTokenThreads: 2, manyTokenThreads: 2, manyTokensFrom: adaptiveManyTokensFrom });
     assert.deepEqual(adaptiveThreadSettings(4, 8), { fewTokenThreads: 4, manyTokenThreads: 4, manyTokensFrom: adaptiveManyTokensFrom });
     assert.deepEqual(adaptiveThreadSettings(32, 64), { fewTokenThreads: 8, manyTokenThreads: 16, manyTokensFrom: adaptiveManyTokensFrom });
     // An engine that counts more math cores than the process may use is capped by the latter.
     assert.equal(adaptiveThreadSettings(8, 2).manyTokenThreads, 2);
+    assert.equal(adaptiveThreadSettings(8, 2).fewTokenThreads, 2);
     assert.equal(adaptiveThreadSettings(1, 1).manyTokenThreads, 1);
   });
 
-  test("adaptive is the default, and starts the engine context at the few-token count", () => {
+  test("adaptive is the default, and starts the engine context at the fixed count (kept should the policy not install)", () => {
     assert.equal(defaultThreadSetting(), "adaptive");
-    const options = engineThreadOptions("adaptive", 2);
-    assert.equal(options.threads, options.adaptive!.fewTokenThreads);
+    const options = engineThreadOptions("adaptive", 2, 2);
+    assert.equal(options.threads, defaultThreadCount(2));
+    assert.equal(options.adaptive!.fewTokenThreads, 2);
     assert.deepEqual(engineThreadOptions(3, 2), { threads: 3 });
   });
 });
