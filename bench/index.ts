@@ -49,6 +49,7 @@ const run: BenchmarkRun = {
   shared: new Map(),
 };
 
+const reportUrl = new URL("../docs/BENCHMARKS.md", import.meta.url);
 const markdownSections: string[] = [];
 const summary: SummaryLine[] = [];
 /** Average cores other processes kept busy, per section. */
@@ -63,27 +64,32 @@ for (const section of selected) {
   neighbourUse.push(`${section.name} ${otherCores.toFixed(2)}`);
   markdownSections.push(report.markdown);
   summary.push(...report.summary);
+  // Written after every section, so that a run that dies later keeps what it measured.
+  if (markdownSections.length < selected.length) writeFileSync(reportUrl, assembleReport(`(partial: ${markdownSections.length} of ${selected.length} sections so far)`));
 }
 
-const verdict = (line: SummaryLine) => (line.met === undefined ? "" : line.met ? "met" : "**missed**");
-const report = [
-  "# Benchmarks",
-  "",
-  `Written by \`npm run bench${quick ? " -- --quick" : ""}${process.argv.includes("--peer") ? " -- --peer" : ""}\`${only === undefined ? "" : ` (sections: ${only.join(", ")})`} on ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC in ${((performance.now() - started) / 1000).toFixed(0)} s.`,
-  "",
-  `Machine: ${describeMachine()}.`,
-  `Load average (1, 5, 15 min) before: ${loadBefore}; after: ${loadAverage()}. Figures taken with a 1-minute load above about 0.5 on this machine are disturbed by other work.`,
-  `Cores kept busy by other processes while each section ran (0.00 = undisturbed): ${neighbourUse.join(", ")}.`,
-  "",
-  "Every figure is a median (min-max) over repeats, against a baseline measured in the same process and minute, sides alternating. " +
-    "The random models are Llama-architecture GGUF files with random weights at realistic shapes, written on first use by `scripts/gguf/makeRandomModel.ts` into bench/models/ (not committed); " +
-    "greedy sampling can never pick their EOS token, so both sides always generate the full token count.",
-  "",
-  "## Summary",
-  "",
-  table(["row", "result", "target", ""], summary.map((line) => [line.row, line.result, line.target, verdict(line)])),
-  "",
-  ...markdownSections.flatMap((section) => [section, ""]),
-].join("\n");
-process.stdout.write(report);
-writeFileSync(new URL("../docs/BENCHMARKS.md", import.meta.url), report);
+process.stdout.write(assembleReport(""));
+writeFileSync(reportUrl, assembleReport(""));
+
+function assembleReport(partial: string): string {
+  const verdict = (line: SummaryLine) => (line.met === undefined ? "" : line.met ? "met" : "**missed**");
+  return [
+    "# Benchmarks",
+    "",
+    `Written by \`npm run bench${quick ? " -- --quick" : ""}${process.argv.includes("--peer") ? " -- --peer" : ""}\`${only === undefined ? "" : ` (sections: ${only.join(", ")})`} on ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC in ${((performance.now() - started) / 1000).toFixed(0)} s${partial === "" ? "" : ` ${partial}`}.`,
+    "",
+    `Machine: ${describeMachine()}.`,
+    `Load average (1, 5, 15 min) before: ${loadBefore}; after: ${loadAverage()}. Figures taken with a 1-minute load above about 0.5 on this machine are disturbed by other work.`,
+    `Cores kept busy by other processes while each section ran (0.00 = undisturbed): ${neighbourUse.join(", ")}.`,
+    "",
+    "Every figure is a median (min-max) over repeats, against a baseline measured in the same process and minute, sides alternating. " +
+      "The random models are Llama-architecture GGUF files with random weights at realistic shapes, written on first use by `scripts/gguf/makeRandomModel.ts` into bench/models/ (not committed); " +
+      "greedy sampling can never pick their EOS token, so both sides always generate the full token count.",
+    "",
+    "## Summary",
+    "",
+    table(["row", "result", "target", ""], summary.map((line) => [line.row, line.result, line.target, verdict(line)])),
+    "",
+    ...markdownSections.flatMap((section) => [section, ""]),
+  ].join("\n");
+}

@@ -7,13 +7,21 @@
  * benchmark use another binary instead. Needs git, cmake and a C++ compiler; takes about
  * 15 minutes on 2 cores.
  *
- * The build is llama.cpp's default CPU build (Release, `-march=native`, OpenMP when the
- * compiler has it), without the HTTPS download support the benchmark does not need.
+ * Where node-llama-cpp's prebuilt binary loads its CPU kernels as dynamic backends (the
+ * `libggml-cpu-<cpu>.so` variants beside it, x86-64 Linux), llama.cpp is built the same
+ * way (`GGML_BACKEND_DL`, no OpenMP, like the prebuilt binary) and those very variant files
+ * are copied beside the server: both sides then run the same kernels from the same
+ * source, and the comparison measures the servers (threading, batching, HTTP), not two
+ * compilers. A kernel build of our own would differ: on a VM with AMX it must leave AMX
+ * out (its tile kernels die with SIGILL there; the prebuilt variant's run), which halves
+ * decode speed. Elsewhere the build is llama.cpp's default CPU build (`-march=native`,
+ * OpenMP) with the CPU options of `mullama engine build`. Either way without the HTTPS
+ * download support the benchmark does not need.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { peerBinaryPath, peerBuildDirectory } from "../bench/peer/peerBinary.ts";
 import { localEngineCmakeOptionsFor } from "../src/engine/localEngine/cpuBuildOptions.ts";
@@ -40,12 +48,46 @@ function bundleCommit(): string {
   return commit;
 }
 
+/** The prebuilt binary's folder when it loads its CPU kernels as variant files, else undefined. */
+function prebuiltKernelFolder(): string | undefined {
+  const packageName = `@node-llama-cpp/${process.platform}-${process.arch}`;
+  let folder: string;
+  try {
+    // The package's entry is dist/index.js; its binaries are in bins/<platform>-<arch>/.
+    folder = join(dirname(fileURLToPath(import.meta.resolve(packageName))), "..", "bins", `${process.platform}-${process.arch}`);
+  } catch {
+    return undefined;
+  }
+  return existsSync(folder) && kernelVariants(folder).length > 0 ? folder : undefined;
+}
+
+function kernelVariants(folder: string): string[] {
+  return readdirSync(folder).filter((name) => /^libggml-cpu-.+\.so$/.test(name));
+}
+
+function cmakeOptions(kernels: string | undefined): string[] {
+  const options = kernels !== undefined
+    ? { GGML_BACKEND_DL: "ON", GGML_NATIVE: "OFF", GGML_OPENMP: "OFF", BUILD_SHARED_LIBS: "ON" }
+    : localEngineCmakeOptionsFor();
+  return Object.entries(options).map(([name, value]) => `-D${name}=${value}`);
+}
+
+/** Puts the prebuilt kernel variants where the server loads its backends (beside itself), instead of the generic one built here. */
+function usePrebuiltKernels(kernels: string, binaryFolder: string): void {
+  rmSync(join(binaryFolder, "libggml-cpu.so"), { force: true });
+  for (const name of kernelVariants(kernels)) copyFileSync(join(kernels, name), join(binaryFolder, name));
+}
+
 function main(): void {
   if (process.env.CI) throw new Error("the peer build is for benchmarking by hand, not for CI (CI is set)");
   const commit = bundleCommit();
+  const kernels = prebuiltKernelFolder();
+  const options = cmakeOptions(kernels);
+  /** What the binaries are: the source commit and the options (a change of either rebuilds). */
+  const stamp = [commit, ...options].join(" ");
   const server = peerBinaryPath("llama-server");
   const bench = peerBinaryPath("llama-bench");
-  if (existsSync(server) && existsSync(bench) && existsSync(stampPath) && readFileSync(stampPath, "utf8").trim() === commit) {
+  if (existsSync(server) && existsSync(bench) && existsSync(stampPath) && readFileSync(stampPath, "utf8").trim() === stamp) {
     process.stdout.write(`already built from ${commit.slice(0, 12)}: ${server}\n`);
     return;
   }
@@ -65,15 +107,13 @@ function main(): void {
     "-DLLAMA_BUILD_TESTS=OFF",
     "-DLLAMA_BUILD_EXAMPLES=OFF",
     "-DLLAMA_BUILD_SERVER=ON",
-    // The CPU options `mullama engine build` uses (OpenMP; this CPU's instruction sets without
-    // AMX, whose kernels die with SIGILL where a VM lists AMX without enabling it), so both
-    // sides of the comparison run the same kernels.
-    ...Object.entries(localEngineCmakeOptionsFor()).map(([name, value]) => `-D${name}=${value}`),
+    ...options,
   ]);
   run("cmake", ["--build", buildDirectory, "--config", "Release", "-j", String(availableParallelism()), "--target", "llama-server", "llama-bench"]);
+  if (kernels !== undefined) usePrebuiltKernels(kernels, dirname(server));
   // Proof that the binary runs on this machine, before the benchmark relies on it.
   run(server, ["--version"]);
-  writeFileSync(stampPath, `${commit}\n`);
+  writeFileSync(stampPath, `${stamp}\n`);
   process.stdout.write(`built from ${commit.slice(0, 12)}: ${server}\nrun the peer benchmark with: npm run bench -- --only=peer\n`);
 }
 
