@@ -6,7 +6,8 @@
 import type { LlamaContext, LlamaModel } from "node-llama-cpp";
 import { z } from "zod";
 import { ContextError, ContextOverflowError, DisposedError, InvalidArgumentError, SequenceUnavailableError, TokenizationError, errorMessage } from "../errors.js";
-import { dispatchSchedule, installBatchGathering, type DispatchLoop, type GeneratingCount } from "../engine/batchGathering.js";
+import { installBatchGathering, type DispatchLoop } from "../engine/batchGathering.js";
+import { dispatchSchedule, type GeneratingCount } from "../engine/dispatchSchedule.js";
 import { promptLookupPredictor } from "../engine/promptLookup.js";
 import { installAdaptiveThreads } from "../engine/threadPolicy.js";
 import { defaultThreadSetting, engineThreadOptions, type ThreadSetting } from "../engine/threads.js";

@@ -60,28 +60,6 @@ export interface DispatchLoop {
   withContextLock<T>(work: () => Promise<T>): Promise<T>;
 }
 
-/** How many sequences are generating; filled in once the context's sequence pool exists. */
-export interface GeneratingCount {
-  generating: () => number;
-}
-
-/**
- * node-llama-cpp's `batching.dispatchSchedule` for a context: when at most one sequence
- * is generating, a queued decode is dispatched at the end of the current microtasks
- * instead of on the next event loop turn (node-llama-cpp's default, and what a context of
- * one sequence skips). On the next turn it waited behind everything else the turn had:
- * the consumer's formatting and socket writes, and I/O callbacks such as an in-process
- * client reading the last token, all in front of the decode instead of beside it. With
- * more sequences generating, the next turn is kept, so that those queued in the same turn
- * share the decode.
- */
-export function dispatchSchedule(count: GeneratingCount): (dispatch: () => void) => void {
-  return (dispatch) => {
-    if (count.generating() < 2) queueMicrotask(dispatch);
-    else setImmediate(dispatch);
-  };
-}
-
 function isDispatchQueue(value: Partial<DispatchQueue>): value is DispatchQueue {
   return Array.isArray(value._queuedDecodes) && value._queuedDecodeSequenceIds instanceof Set && typeof value._scheduleDecode === "function";
 }
