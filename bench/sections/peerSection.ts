@@ -22,7 +22,7 @@ const longPromptTokens = 512;
 interface Configuration {
   label: string;
   threads: PeerServerOptions["threads"];
-  workloads: readonly PeerWorkload[];
+  workloads: PeerWorkload[];
 }
 
 interface RowDefinition {
@@ -52,8 +52,11 @@ async function configurations(quick: boolean): Promise<Configuration[]> {
     threads: { decode: adaptive.fewTokenThreads, batch: adaptive.manyTokenThreads },
     workloads: ["one-stream", "streams"],
   };
+  // Where mullama's counts are one fixed count, "matched" is that fixed configuration, with the long prompt too.
+  const sameCount = adaptive.fewTokenThreads === adaptive.manyTokenThreads ? adaptive.fewTokenThreads : undefined;
+  if (sameCount !== undefined) matched.workloads = all;
   const fixed = [2, 4]
-    .filter((threads) => threads <= availableParallelism())
+    .filter((threads) => threads <= availableParallelism() && threads !== sameCount)
     .map((threads): Configuration => ({ label: `${threads} threads, both fixed`, threads: { decode: threads, batch: threads }, workloads: ["one-stream", "long-prompt"] }));
   return [defaults, matched, ...fixed];
 }
