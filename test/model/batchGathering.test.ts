@@ -100,3 +100,26 @@ test("a new prompt on a reused sequence starts while other sequences generate, n
   assert.equal(endedBeforeFirstToken, false, "the new generation's first token came only after a running generation ended");
   for (const stream of [...running, reused]) assert.equal((await stream.result).text, pieces.join(""));
 });
+
+test("every decode adds its sequences in rising order of sequence id (llama.cpp splits a batch wherever they are not)", async () => {
+  const engineContext = await engineModelOf(model).createContext({ contextSize: 128, batchSize: 64, sequences, threads: 1, flashAttention: false });
+  try {
+    const all = Array.from({ length: sequences }, () => engineContext.getSequence());
+    assert.notEqual(installBatchGathering(engineContext, all, () => sequences), undefined);
+    const native = (engineContext as unknown as { _ctx: { initBatch(tokens: number): unknown; addToBatch(sequenceId: number, ...rest: unknown[]): unknown } })._ctx;
+    const initBatch = native.initBatch.bind(native);
+    const addToBatch = native.addToBatch.bind(native);
+    const decodes: number[][] = [];
+    Object.defineProperty(native, "initBatch", { value: (tokens: number) => (decodes.push([]), initBatch(tokens)), configurable: true, writable: true });
+    Object.defineProperty(native, "addToBatch", { value: (sequenceId: number, ...rest: unknown[]) => (decodes.at(-1)!.push(sequenceId), addToBatch(sequenceId, ...rest)), configurable: true, writable: true });
+    const prompt = model.tokenize("hi", { addBos: true }) as Token[];
+    // Started last sequence first: without the ordering, tokens would be queued 3, 2, 1, 0.
+    await Promise.all([...all].reverse().map((sequence) => generate(sequence, prompt)));
+    assert.ok(decodes.length > pieces.length);
+    for (const order of decodes) assert.deepEqual(order, [...order].sort((a, b) => a - b), `a decode added sequences ${order.join(", ")}`);
+    assert.ok(decodes.some((order) => order.length === sequences));
+  } finally {
+    await engineContext.dispose();
+  }
+});
+
