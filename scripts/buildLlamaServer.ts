@@ -19,12 +19,13 @@
  * download support the benchmark does not need.
  */
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { peerBinaryPath, peerBuildDirectory } from "../bench/peer/peerBinary.ts";
 import { localEngineCmakeOptionsFor } from "../src/engine/localEngine/cpuBuildOptions.ts";
+import { prebuiltKernelFolder, usePrebuiltKernels } from "../src/engine/localEngine/prebuiltKernels.ts";
 
 const bundle = fileURLToPath(new URL("../node_modules/node-llama-cpp/llama/gitRelease.bundle", import.meta.url));
 const sourceDirectory = join(peerBuildDirectory, "src");
@@ -48,34 +49,11 @@ function bundleCommit(): string {
   return commit;
 }
 
-/** The prebuilt binary's folder when it loads its CPU kernels as variant files, else undefined. */
-function prebuiltKernelFolder(): string | undefined {
-  const packageName = `@node-llama-cpp/${process.platform}-${process.arch}`;
-  let folder: string;
-  try {
-    // The package's entry is dist/index.js; its binaries are in bins/<platform>-<arch>/.
-    folder = join(dirname(fileURLToPath(import.meta.resolve(packageName))), "..", "bins", `${process.platform}-${process.arch}`);
-  } catch {
-    return undefined;
-  }
-  return existsSync(folder) && kernelVariants(folder).length > 0 ? folder : undefined;
-}
-
-function kernelVariants(folder: string): string[] {
-  return readdirSync(folder).filter((name) => /^libggml-cpu-.+\.so$/.test(name));
-}
-
 function cmakeOptions(kernels: string | undefined): string[] {
   const options = kernels !== undefined
     ? { GGML_BACKEND_DL: "ON", GGML_NATIVE: "OFF", GGML_OPENMP: "OFF", BUILD_SHARED_LIBS: "ON" }
     : localEngineCmakeOptionsFor();
   return Object.entries(options).map(([name, value]) => `-D${name}=${value}`);
-}
-
-/** Puts the prebuilt kernel variants where the server loads its backends (beside itself), instead of the generic one built here. */
-function usePrebuiltKernels(kernels: string, binaryFolder: string): void {
-  rmSync(join(binaryFolder, "libggml-cpu.so"), { force: true });
-  for (const name of kernelVariants(kernels)) copyFileSync(join(kernels, name), join(binaryFolder, name));
 }
 
 function main(): void {

@@ -17,10 +17,12 @@ export const engineCommand = defineCommand({
   arguments: "[status | build | reset]",
   description: `Which llama.cpp binary runs models on the CPU here.
   status  the binary in use, and the check figures of a local build (the default)
-  build   builds llama.cpp from the source node-llama-cpp ships, with OpenMP and this
-          machine's CPU flags (needs cmake and a C++ compiler; about 10 minutes on 2
-          idle cores), checks it against the prebuilt binary on the demo model, and uses
-          it from then on if it is as fast (--force: anyway). A build already there is
+  build   builds llama.cpp from the source node-llama-cpp ships (needs cmake and a C++
+          compiler; about 10 minutes on 2 idle cores): on x86-64 Linux, the prebuilt
+          kind of binary with a persistent thread pool, on the prebuilt CPU kernels;
+          elsewhere with OpenMP and this machine's CPU flags. It checks the build
+          against the prebuilt binary on the demo model, and uses it from then on if it
+          is as fast (--force: anyway). A build already there is
           checked, not compiled again, unless --rebuild. On any failure the prebuilt
           binary stays in use.
   reset   forgets the local build: the prebuilt binary is used again.

@@ -1,22 +1,28 @@
 /**
  * `mullama engine build`: builds node-llama-cpp's engine from the llama.cpp source it
- * ships (offline, from its git bundle) with OpenMP and this machine's CPU flags, checks the
- * result by decoding a model with both binaries in child processes, and records it so
- * later processes load it (engineRecord.ts). Any failure leaves the prebuilt binary in use.
+ * ships (offline, from its git bundle), checks the result by decoding a model with both
+ * binaries in child processes, and records it so later processes load it
+ * (engineRecord.ts). Any failure leaves the prebuilt binary in use. What it builds is in
+ * cpuBuildOptions.ts: where the prebuilt binary ships kernel variants, the same kind of
+ * binary with a persistent thread pool (addonThreadPool.ts) that loads those variant files;
+ * elsewhere an OpenMP build for this machine's CPU.
  *
  * The build runs node-llama-cpp's own CLI (`source download --skipBuild`, then
  * `source build`): the documented way to compile it, with its CMake options passed as
  * `NODE_LLAMA_CPP_CMAKE_OPTION_*` variables. It needs cmake and a C++ compiler.
  */
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 import { EngineBuildError, errorMessage } from "../../errors.js";
 import { nodeLlamaCppVersion } from "../engineVersion.js";
 import { runChildJobs, type ChildJobResult } from "../probe/childJobs.js";
 import type { EngineCheckInput, EngineCheckOutput } from "./engineCheckChild.js";
-import { localEngineCmakeOptionsFor } from "./cpuBuildOptions.js";
+import { patchAddonForThreadPool } from "./addonThreadPool.js";
+import { localEngineCmakeOptionsFor, usesPrebuiltKernels } from "./cpuBuildOptions.js";
+import { prebuiltKernelFolder, usePrebuiltKernels } from "./prebuiltKernels.js";
 import { removeLocalEngineRecord, writeLocalEngineRecord, type LocalEngineRecord } from "./engineRecord.js";
 
 export interface EngineBuildOptions {
@@ -38,6 +44,8 @@ const nodeLlamaCppRoot = new URL("../", import.meta.resolve("node-llama-cpp"));
 const cliPath = fileURLToPath(new URL("./dist/cli/cli.js", nodeLlamaCppRoot));
 /** Where `source download` puts the llama.cpp source (from node-llama-cpp's git bundle). */
 const llamaCppSourceDirectory = fileURLToPath(new URL("./llama/llama.cpp/", nodeLlamaCppRoot));
+const addonSourceDirectory = fileURLToPath(new URL("./llama/addon/", nodeLlamaCppRoot));
+const localBuildsDirectory = fileURLToPath(new URL("./llama/localBuilds/", nodeLlamaCppRoot));
 const checkChild = fileURLToPath(new URL(`./engineCheckChild${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url));
 
 /** What `buildLocalEngine` found: the build's record, and whether it was recorded for use. */
@@ -63,7 +71,13 @@ export async function buildLocalEngine(options: EngineBuildOptions): Promise<Eng
       await runNodeLlamaCpp("source", ["source", "download", "--skipBuild", "--noUsageExample"], cmakeOptions, options.onOutput);
     }
     options.onStep?.("build");
-    await runNodeLlamaCpp("build", ["source", "build", "--gpu", "false", "--noUsageExample"], cmakeOptions, options.onOutput);
+    const restoreAddon = usesPrebuiltKernels(cmakeOptions) ? patchAddonForThreadPool(addonSourceDirectory) : undefined;
+    try {
+      await runNodeLlamaCpp("build", ["source", "build", "--gpu", "false", "--noUsageExample"], cmakeOptions, options.onOutput);
+    } finally {
+      restoreAddon?.();
+    }
+    if (usesPrebuiltKernels(cmakeOptions)) loadPrebuiltKernelsInBuild();
   }
   options.onStep?.(existing === undefined ? "check" : "found");
   // One after the other: two engines measured at once would slow each other down.
@@ -84,6 +98,22 @@ export async function buildLocalEngine(options: EngineBuildOptions): Promise<Eng
   const used = fastEnough || options.force === true;
   if (used) writeLocalEngineRecord(record);
   return { record, used };
+}
+
+/**
+ * Replaces the generic kernels of the build with the prebuilt variant files, in each folder
+ * of the build that holds its binaries (the build is the one configured with the thread
+ * pool option).
+ */
+function loadPrebuiltKernelsInBuild(): void {
+  const kernels = prebuiltKernelFolder();
+  if (kernels === undefined) throw new EngineBuildError("build", "the prebuilt binary's kernel files are gone");
+  const builds = existsSync(localBuildsDirectory) ? readdirSync(localBuildsDirectory).map((name) => join(localBuildsDirectory, name)) : [];
+  const build = builds.find((folder) => existsSync(join(folder, "CMakeCache.txt")) && readFileSync(join(folder, "CMakeCache.txt"), "utf8").includes("MULLAMA_THREAD_POOL"));
+  if (build === undefined) throw new EngineBuildError("build", `node-llama-cpp's build folder was not found in ${localBuildsDirectory}`);
+  for (const binaries of ["Release", "bin"].map((name) => join(build, name)).filter((folder) => existsSync(join(folder, "llama-addon.node")) || existsSync(join(folder, "libggml-cpu.so")))) {
+    usePrebuiltKernels(kernels, binaries);
+  }
 }
 
 function runNodeLlamaCpp(step: EngineBuildError["step"], args: string[], cmakeOptions: Record<string, string>, onOutput: ((line: string) => void) | undefined): Promise<void> {

@@ -1,6 +1,13 @@
 /**
  * The CMake options `mullama engine build` compiles llama.cpp with.
  *
+ * Where node-llama-cpp's prebuilt binary ships its CPU kernels as variant files
+ * (prebuiltKernels.ts; x86-64 Linux), the build makes what the prebuilt binary is, with
+ * the kernels loaded at run time (`GGML_BACKEND_DL`, no OpenMP), and then loads the
+ * prebuilt variant files; what it adds is a persistent thread pool in the addon
+ * (addonThreadPool.ts), marked by `MULLAMA_THREAD_POOL` (an option CMake ignores, which
+ * gives the build a folder of its own). Elsewhere:
+ *
  * OpenMP: llama.cpp keeps one thread team for the process instead of creating and joining
  * worker threads for every decode, which is what the prebuilt binary does.
  *
@@ -11,6 +18,7 @@
  * Elsewhere ggml's default (`GGML_NATIVE=ON` for a local build) is kept.
  */
 import { readFileSync } from "node:fs";
+import { prebuiltKernelFolder } from "./prebuiltKernels.js";
 
 /** ggml's x86 options and the `/proc/cpuinfo` flags each needs. */
 const x86Options: readonly [option: string, flags: readonly string[]][] = [
@@ -27,8 +35,31 @@ const x86Options: readonly [option: string, flags: readonly string[]][] = [
   ["GGML_AVX512_BF16", ["avx512_bf16"]],
 ];
 
-/** The options for this machine; `cpuFlags` (the flags line of /proc/cpuinfo) is read when not given. */
-export function localEngineCmakeOptionsFor(platform: NodeJS.Platform = process.platform, arch: string = process.arch, cpuFlags?: readonly string[]): Record<string, string> {
+/** The options of a build that loads the prebuilt kernel variants and adds the thread pool. */
+export const prebuiltKernelBuildOptions: Readonly<Record<string, string>> = {
+  GGML_BACKEND_DL: "ON",
+  GGML_NATIVE: "OFF",
+  GGML_OPENMP: "OFF",
+  GGML_CPU_ALL_VARIANTS: "OFF",
+  MULLAMA_THREAD_POOL: "ON",
+};
+
+/** Whether a build with `options` loads the prebuilt kernels and has the thread pool patch. */
+export function usesPrebuiltKernels(options: Readonly<Record<string, string>>): boolean {
+  return options.MULLAMA_THREAD_POOL === "ON";
+}
+
+/**
+ * The options for this machine. `cpuFlags` (the flags line of /proc/cpuinfo) is read when
+ * not given; `prebuiltKernels` says whether the prebuilt binary ships kernel variants.
+ */
+export function localEngineCmakeOptionsFor(
+  platform: NodeJS.Platform = process.platform,
+  arch: string = process.arch,
+  cpuFlags?: readonly string[],
+  prebuiltKernels: boolean = prebuiltKernelFolder(platform, arch) !== undefined,
+): Record<string, string> {
+  if (prebuiltKernels) return { ...prebuiltKernelBuildOptions };
   const options: Record<string, string> = { GGML_OPENMP: "ON" };
   if (platform !== "linux" || arch !== "x64") return options;
   const flags = new Set(cpuFlags ?? readCpuFlags());
