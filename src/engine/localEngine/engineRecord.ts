@@ -4,8 +4,8 @@
  *
  * node-llama-cpp's prebuilt CPU binary is compiled without OpenMP, so llama.cpp creates
  * and joins its worker threads on every decode instead of keeping a thread team; a source
- * build with OpenMP and the machine's own CPU flags keeps one (docs/PERFORMANCE.md has
- * the measurements). node-llama-cpp keeps such a build in its own folder, found again by
+ * build keeps one (a persistent pool patched into the addon, or OpenMP: cpuBuildOptions.ts;
+ * docs/PERFORMANCE.md has the measurements). node-llama-cpp keeps such a build in its own folder, found again by
  * its CMake options. This record, `engine.json` in the cache directory, says that one was
  * built and checked by a decode; without it, or with `MULLAMA_ENGINE=prebuilt`, the
  * prebuilt binary is used.
