@@ -104,8 +104,8 @@ test("speed figures: time to first token from the request, tokens per second ove
   const stats = clock.finish(11);
   assert.equal(stats.tokens, 11, "the server's count wins over the chunks seen");
   assert.ok(stats.timeToFirstTokenMs! >= 25 && stats.timeToFirstTokenMs! < 1000, String(stats.timeToFirstTokenMs));
-  // 10 tokens after the first, in about 50 ms.
-  assert.ok(stats.tokensPerSecond! > 20 && stats.tokensPerSecond! <= 210, String(stats.tokensPerSecond));
+  // 10 tokens after the first, in about 50 ms (timers may fire a few ms early by performance.now: 200 tokens/s, give or take).
+  assert.ok(stats.tokensPerSecond! > 20 && stats.tokensPerSecond! <= 250, String(stats.tokensPerSecond));
   assert.equal(new StatsClock().finish().tokens, 0);
   const burst = new StatsClock();
   for (let index = 0; index < 26; index++) burst.text();
