@@ -26,7 +26,7 @@
  * requests a few milliseconds apart ran 1, then 7. So the loop also gives the lock up:
  * while such work waits (`withContextLock`), the decode hook sets the queued decodes
  * aside, the loop finds its queue empty and ends, the waiting work runs (the lock serves
- * in order), and the decodes go back at the head of the queue with a new dispatch.
+ * in order), and the decodes go back into the queue with a new dispatch.
  *
  * And the queue is kept in order of sequence id. With one KV cache stream per sequence
  * (node-llama-cpp's setting, and llama-server's), llama.cpp splits a batch into as many
