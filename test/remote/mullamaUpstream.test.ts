@@ -13,33 +13,24 @@ import {
   RemoteBusyError,
   RemoteConnectionError,
   RemoteModelNotFoundError,
-  type RemoteContext,
   type StreamPart,
 } from "../../src/index.ts";
 import { unusedPort } from "../helpers/ports.ts";
+import { connectedUpstream } from "./connectedUpstream.ts";
 import { startTestServer, waitFor, type TestServer } from "../server/helpers.ts";
 
 const greedy = { temperature: 0 } as const;
 const prompt = "In the beginning";
 
 describe("Context.connect to another mullama server", () => {
-  let upstream: TestServer;
-  let remote: RemoteContext;
-  const busy = () => upstream.server.context?.busySequences ?? -1;
-  before(async () => {
-    upstream = await startTestServer({ parallel: 2, contextSize: 512 });
-    remote = await Context.connect(`${upstream.url}/v1`);
-  });
-  after(async () => {
-    await remote.dispose();
-    await upstream.server.close();
-  });
+  const connection = connectedUpstream({ parallel: 2, contextSize: 512 });
+  const busy = () => connection.upstream.server.context?.busySequences ?? -1;
 
   test("the model defaults to the engine's first; greedy text and usage equal the local run", async () => {
-    assert.equal(remote.model, "kjv-tiny-q8_0");
-    const local = await upstream.server.context!.generate(prompt, { ...greedy, maxTokens: 24 });
+    assert.equal(connection.remote.model, "kjv-tiny-q8_0");
+    const local = await connection.upstream.server.context!.generate(prompt, { ...greedy, maxTokens: 24 });
     const pieces: string[] = [];
-    const result = await remote.generateStreaming(prompt, 24, (text) => void pieces.push(text), greedy);
+    const result = await connection.remote.generateStreaming(prompt, 24, (text) => void pieces.push(text), greedy);
     assert.equal(result.text, local.text);
     assert.equal(pieces.join(""), local.text);
     assert.ok(pieces.length > 1, "the text arrives in pieces, as it is generated");
@@ -50,17 +41,17 @@ describe("Context.connect to another mullama server", () => {
 
   test("penalties and logit biases travel to the engine; logprobs and a penalty window, which cannot, are refused", async () => {
     const options = { ...greedy, maxTokens: 24, frequencyPenalty: 2, presencePenalty: 1, logitBias: { 5: -100 } };
-    const local = await upstream.server.context!.generate(prompt, options);
-    assert.equal((await remote.generate(prompt, options)).text, local.text);
-    assert.notEqual(local.text, (await upstream.server.context!.generate(prompt, { ...greedy, maxTokens: 24 })).text);
+    const local = await connection.upstream.server.context!.generate(prompt, options);
+    assert.equal((await connection.remote.generate(prompt, options)).text, local.text);
+    assert.notEqual(local.text, (await connection.upstream.server.context!.generate(prompt, { ...greedy, maxTokens: 24 })).text);
     for (const [refused, argument] of [[{ logprobs: 2 }, "options.logprobs"], [{ penaltyWindow: 8 }, "options.penaltyWindow"]] as const) {
-      assert.throws(() => remote.stream(prompt, refused), (error: unknown) => error instanceof InvalidArgumentError && error.argument === argument);
+      assert.throws(() => connection.remote.stream(prompt, refused), (error: unknown) => error instanceof InvalidArgumentError && error.argument === argument);
     }
   });
 
   test("parts end with one finish part; observers see the same stream", async () => {
     const seen: string[] = [];
-    const stream = remote.stream(prompt, { ...greedy, maxTokens: 8, observer: { onFirstToken: () => seen.push("first"), onFinish: (part) => seen.push(part.type) } });
+    const stream = connection.remote.stream(prompt, { ...greedy, maxTokens: 8, observer: { onFirstToken: () => seen.push("first"), onFinish: (part) => seen.push(part.type) } });
     const parts: StreamPart[] = [];
     for await (const part of stream.parts()) parts.push(part);
     assert.equal(parts.at(-1)?.type, "finish");
@@ -69,47 +60,47 @@ describe("Context.connect to another mullama server", () => {
   });
 
   test("a stop string ends the text before it, and is never emitted", async () => {
-    const local = await upstream.server.context!.generate(prompt, { ...greedy, maxTokens: 24 });
+    const local = await connection.upstream.server.context!.generate(prompt, { ...greedy, maxTokens: 24 });
     const stop = local.text.slice(12, 17);
     const expected = local.text.slice(0, local.text.indexOf(stop));
-    const result = await remote.generate(prompt, { ...greedy, maxTokens: 24, stop });
+    const result = await connection.remote.generate(prompt, { ...greedy, maxTokens: 24, stop });
     assert.equal(result.text, expected);
     assert.ok(!result.text.includes(stop));
   });
 
   test("chat goes through /chat/completions with the engine's own chat format", async () => {
     const messages = [{ role: "user" as const, content: "Who made the heaven?" }];
-    const direct = await fetch(`${upstream.url}/v1/chat/completions`, {
+    const direct = await fetch(`${connection.upstream.url}/v1/chat/completions`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ model: remote.model, messages, max_tokens: 16, temperature: 0 }),
+      body: JSON.stringify({ model: connection.remote.model, messages, max_tokens: 16, temperature: 0 }),
     });
     const expected = ((await direct.json()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content;
-    assert.equal(await remote.chat(messages, { ...greedy, maxTokens: 16 }).text(), expected);
+    assert.equal(await connection.remote.chat(messages, { ...greedy, maxTokens: 16 }).text(), expected);
   });
 
   test("break, an AbortSignal and callback false each free the upstream's sequence at once", async () => {
-    const stream = remote.stream(prompt, { ...greedy, maxTokens: 400 });
+    const stream = connection.remote.stream(prompt, { ...greedy, maxTokens: 400 });
     let pieces = 0;
     for await (const _event of stream) if (++pieces === 3) break;
     assert.equal((await stream.result).stopReason, "callback");
     await waitFor(() => busy() === 0, 2_000, "the upstream to free the sequence after break");
 
     const controller = new AbortController();
-    const aborted = remote.stream(prompt, { ...greedy, maxTokens: 400, signal: controller.signal });
+    const aborted = connection.remote.stream(prompt, { ...greedy, maxTokens: 400, signal: controller.signal });
     pieces = 0;
     for await (const _event of aborted) if (++pieces === 2) controller.abort();
     assert.equal((await aborted.result).stopReason, "abort");
     await waitFor(() => busy() === 0, 2_000, "the upstream to free the sequence after abort");
 
-    const stopped = await remote.generateStreaming(prompt, 400, () => false, greedy);
+    const stopped = await connection.remote.generateStreaming(prompt, 400, () => false, greedy);
     assert.equal(stopped.stopReason, "callback");
     assert.equal(stopped.text.length > 0, true);
     await waitFor(() => busy() === 0, 2_000, "the upstream to free the sequence after callback false");
   });
 
   test("closing a stream while a read is pending ends it at once", async () => {
-    const stream = remote.stream(prompt, { ...greedy, maxTokens: 400 });
+    const stream = connection.remote.stream(prompt, { ...greedy, maxTokens: 400 });
     const iterator = stream[Symbol.asyncIterator]();
     await iterator.next();
     void iterator.next();
@@ -119,7 +110,7 @@ describe("Context.connect to another mullama server", () => {
   });
 
   test("an unknown model is a RemoteModelNotFoundError at connect", async () => {
-    await assert.rejects(Context.connect(`${upstream.url}/v1`, { model: "no-such-model" }), (error: unknown) => error instanceof RemoteModelNotFoundError && error.code === "REMOTE_MODEL_NOT_FOUND");
+    await assert.rejects(Context.connect(`${connection.upstream.url}/v1`, { model: "no-such-model" }), (error: unknown) => error instanceof RemoteModelNotFoundError && error.code === "REMOTE_MODEL_NOT_FOUND");
   });
 });
 

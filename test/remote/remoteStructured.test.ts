@@ -6,10 +6,10 @@
  * as `tools` / `tool_choice` and the engine's streamed calls come back as tool-call parts.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { Ajv } from "ajv";
-import { Context, InvalidArgumentError, type ChatMessage, type RemoteContext, type StreamPart } from "../../src/index.ts";
-import { startTestServer, type TestServer } from "../server/helpers.ts";
+import { InvalidArgumentError, type ChatMessage, type StreamPart } from "../../src/index.ts";
+import { connectedUpstream } from "./connectedUpstream.ts";
 
 const greedy = { temperature: 0 } as const;
 // The demo model never writes quote marks on its own: short strings keep the answer short.
@@ -27,47 +27,38 @@ function assertValidJson(text: string): void {
 }
 
 describe("structured output over Context.connect", () => {
-  let upstream: TestServer;
-  let remote: RemoteContext;
-  before(async () => {
-    upstream = await startTestServer({ parallel: 2, contextSize: 512 });
-    remote = await Context.connect(`${upstream.url}/v1`);
-  });
-  after(async () => {
-    await remote.dispose();
-    await upstream.server.close();
-  });
+  const connection = connectedUpstream({ parallel: 2, contextSize: 512 });
 
   test("a completion with jsonSchema parses and validates, streamed and not", async () => {
     const pieces: string[] = [];
-    for await (const event of remote.stream("In the beginning", { ...greedy, maxTokens: 64, jsonSchema: verseSchema })) pieces.push(event.text);
+    for await (const event of connection.remote.stream("In the beginning", { ...greedy, maxTokens: 64, jsonSchema: verseSchema })) pieces.push(event.text);
     assert.ok(pieces.length > 1, "the JSON arrives in pieces");
     assertValidJson(pieces.join(""));
-    const result = await remote.generate("And God said", { ...greedy, maxTokens: 64, jsonSchema: verseSchema });
+    const result = await connection.remote.generate("And God said", { ...greedy, maxTokens: 64, jsonSchema: verseSchema });
     assertValidJson(result.text);
     assert.equal(result.stopReason, "eos");
   });
 
   test("a chat with jsonSchema parses and validates, streamed and not", async () => {
     const messages = [{ role: "user" as const, content: "Name a book" }];
-    const stream = remote.chat(messages, { ...greedy, maxTokens: 64, jsonSchema: verseSchema });
+    const stream = connection.remote.chat(messages, { ...greedy, maxTokens: 64, jsonSchema: verseSchema });
     const pieces: string[] = [];
     for await (const event of stream) pieces.push(event.text);
     assertValidJson(pieces.join(""));
     assert.equal((await stream.result).text, pieces.join(""));
-    const collected = remote.chat(messages, { ...greedy, maxTokens: 64, jsonSchema: verseSchema });
+    const collected = connection.remote.chat(messages, { ...greedy, maxTokens: 64, jsonSchema: verseSchema });
     assertValidJson(await collected.text());
   });
 
   test("without the schema the same prompt is not JSON: the schema is what shaped it", async () => {
-    const result = await remote.generate("In the beginning", { ...greedy, maxTokens: 24 });
+    const result = await connection.remote.generate("In the beginning", { ...greedy, maxTokens: 24 });
     assert.throws(() => JSON.parse(result.text));
   });
 
   test("a grammar is refused before anything is sent, naming options.grammar", () => {
     const refused = (error: unknown) => error instanceof InvalidArgumentError && error.argument === "options.grammar" && /GBNF/.test(error.message);
-    assert.throws(() => remote.stream("In the beginning", { grammar: 'root ::= "yes"' }), refused);
-    assert.throws(() => remote.chat([{ role: "user", content: "Yes?" }], { grammar: 'root ::= "yes"' }), refused);
+    assert.throws(() => connection.remote.stream("In the beginning", { grammar: 'root ::= "yes"' }), refused);
+    assert.throws(() => connection.remote.chat([{ role: "user", content: "Yes?" }], { grammar: 'root ::= "yes"' }), refused);
   });
 
   const tools = {
@@ -76,7 +67,7 @@ describe("structured output over Context.connect", () => {
   };
 
   async function toolTurn(toolChoice: "required" | { name: string }) {
-    const stream = remote.chat([{ role: "user", content: "Look up a book" }], { ...greedy, maxTokens: 96, tools, toolChoice });
+    const stream = connection.remote.chat([{ role: "user", content: "Look up a book" }], { ...greedy, maxTokens: 96, tools, toolChoice });
     const parts: StreamPart[] = [];
     for await (const part of stream.parts()) parts.push(part);
     return { parts, result: await stream.result };
@@ -122,15 +113,15 @@ describe("structured output over Context.connect", () => {
       { role: "user", content: "And the earth was" },
     ];
     const offered = Object.entries(tools).map(([name, tool]) => ({ type: "function", function: { name, ...tool } }));
-    const direct = await fetch(`${upstream.url}/v1/chat/completions`, {
+    const direct = await fetch(`${connection.upstream.url}/v1/chat/completions`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ model: remote.model, messages: openAiMessages, tools: offered, max_tokens: 16, temperature: 0 }),
+      body: JSON.stringify({ model: connection.remote.model, messages: openAiMessages, tools: offered, max_tokens: 16, temperature: 0 }),
     });
     const answer = (await direct.json()) as { choices: { message: { content: string } }[]; usage: { prompt_tokens: number } };
     const expected = answer.choices[0]!.message.content;
     assert.ok(expected.length > 0);
-    const stream = remote.chat(messages, { ...greedy, maxTokens: 16, tools });
+    const stream = connection.remote.chat(messages, { ...greedy, maxTokens: 16, tools });
     await stream.text();
     const result = await stream.result;
     assert.equal(result.text, expected);
