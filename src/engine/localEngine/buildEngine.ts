@@ -21,7 +21,7 @@ import { nodeLlamaCppVersion } from "../engineVersion.js";
 import { runChildJobs, type ChildJobResult } from "../probe/childJobs.js";
 import type { EngineCheckInput, EngineCheckOutput } from "./engineCheckChild.js";
 import { patchAddonForThreadPool } from "./addonThreadPool.js";
-import { localEngineCmakeOptionsFor, usesPrebuiltKernels } from "./cpuBuildOptions.js";
+import { localEngineCmakeOptionsFor, threadPoolOption, usesPrebuiltKernels } from "./cpuBuildOptions.js";
 import { prebuiltKernelFolder, usePrebuiltKernels } from "./prebuiltKernels.js";
 import { removeLocalEngineRecord, writeLocalEngineRecord, type LocalEngineRecord } from "./engineRecord.js";
 
@@ -109,7 +109,7 @@ function loadPrebuiltKernelsInBuild(): void {
   const kernels = prebuiltKernelFolder();
   if (kernels === undefined) throw new EngineBuildError("build", "the prebuilt binary's kernel files are gone");
   const builds = existsSync(localBuildsDirectory) ? readdirSync(localBuildsDirectory).map((name) => join(localBuildsDirectory, name)) : [];
-  const build = builds.find((folder) => existsSync(join(folder, "CMakeCache.txt")) && readFileSync(join(folder, "CMakeCache.txt"), "utf8").includes("MULLAMA_THREAD_POOL"));
+  const build = builds.find((folder) => existsSync(join(folder, "CMakeCache.txt")) && readFileSync(join(folder, "CMakeCache.txt"), "utf8").includes(threadPoolOption));
   if (build === undefined) throw new EngineBuildError("build", `node-llama-cpp's build folder was not found in ${localBuildsDirectory}`);
   for (const binaries of ["Release", "bin"].map((name) => join(build, name)).filter((folder) => existsSync(join(folder, "llama-addon.node")) || existsSync(join(folder, "libggml-cpu.so")))) {
     usePrebuiltKernels(kernels, binaries);

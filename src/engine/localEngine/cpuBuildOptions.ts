@@ -35,18 +35,21 @@ const x86Options: readonly [option: string, flags: readonly string[]][] = [
   ["GGML_AVX512_BF16", ["avx512_bf16"]],
 ];
 
+/** The option that marks a build with the thread pool patch (CMake keeps it in the build's cache). */
+export const threadPoolOption = "MULLAMA_THREAD_POOL";
+
 /** The options of a build that loads the prebuilt kernel variants and adds the thread pool. */
 export const prebuiltKernelBuildOptions: Readonly<Record<string, string>> = {
   GGML_BACKEND_DL: "ON",
   GGML_NATIVE: "OFF",
   GGML_OPENMP: "OFF",
   GGML_CPU_ALL_VARIANTS: "OFF",
-  MULLAMA_THREAD_POOL: "ON",
+  [threadPoolOption]: "ON",
 };
 
 /** Whether a build with `options` loads the prebuilt kernels and has the thread pool patch. */
 export function usesPrebuiltKernels(options: Readonly<Record<string, string>>): boolean {
-  return options.MULLAMA_THREAD_POOL === "ON";
+  return options[threadPoolOption] === "ON";
 }
 
 /**
