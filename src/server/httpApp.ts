@@ -68,11 +68,15 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: u
 
 /**
  * Parses a body as JSON. `__proto__` keys are refused outright: harmless to JSON.parse,
- * they become prototype pollution the moment some code merges the object.
+ * they become prototype pollution the moment some code merges the object. The check
+ * (a reviver, called for every value: 165 µs instead of 12 for a 512-token prompt) runs
+ * only on bodies that could hold such a key: written out, or behind a `\u` escape.
  */
 function parseJsonBody(body: string): unknown {
   if (body.trim() === "") throw new RequestError(400, "INVALID_JSON", "The request body is empty; send a JSON object");
+  const mayHoldProtoKey = body.includes("__proto__") || body.includes("\\u");
   try {
+    if (!mayHoldProtoKey) return JSON.parse(body);
     return JSON.parse(body, (key, value: unknown) => {
       if (key === "__proto__") throw new RequestError(400, "INVALID_JSON", 'The request body must not contain "__proto__" keys');
       return value;

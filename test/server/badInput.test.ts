@@ -39,6 +39,7 @@ const cases: Record<Shape, Case[]> = {
     { name: "empty body", path: "/v1/chat/completions", body: "", status: 400, expect: /empty/ },
     { name: "an array body", path: "/v1/completions", body: "[1,2]", status: 400, expect: /JSON object/ },
     { name: "poisoned prototype", path: "/v1/completions", body: '{"model":"kjv-tiny-q8_0","prompt":"x","__proto__":{"admin":true}}', status: 400, expect: /.+/ },
+    { name: "poisoned prototype behind escapes", path: "/v1/completions", body: '{"model":"kjv-tiny-q8_0","prompt":"x","\\u005f_proto\\u005f_":{"admin":true}}', status: 400, expect: /must not contain "__proto__" keys/ },
     { name: "messages of the wrong type", path: "/v1/chat/completions", body: { model, messages: "hi" }, status: 400, expect: /messages/ },
     { name: "missing model", path: "/v1/chat/completions", body: { messages: [{ role: "user", content: "hi" }] }, status: 400, expect: /model/ },
     { name: "missing prompt", path: "/v1/completions", body: { model }, status: 400, expect: /prompt/ },

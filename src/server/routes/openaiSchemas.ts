@@ -90,11 +90,13 @@ export const chatCompletionRequestSchema = z.strictObject({
 
 export const completionRequestSchema = z.strictObject({
   ...sampling,
+  // Token arrays before string arrays: a union checks its options in order, and a failed
+  // option costs a check (and an issue) per element, 0.2 ms for a 512-token prompt.
   prompt: z.union([
     z.string(),
-    z.array(z.string()),
     z.array(z.number().int("token ids are integers")),
     z.array(z.array(z.number().int("token ids are integers"))),
+    z.array(z.string()),
   ]),
   /** Log-probabilities of each token and this many alternatives (`choices[].logprobs`). */
   logprobs: z.number().int("expected an integer").min(0, `must be between 0 and ${maxTopLogprobs}`).max(maxTopLogprobs, `must be between 0 and ${maxTopLogprobs}`).nullish(),
