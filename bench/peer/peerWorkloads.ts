@@ -2,6 +2,10 @@
  * What the peer benchmark measures on one pair of running servers, sides alternating
  * within each repeat: one stream's decode rate, 8 concurrent streams (aggregate rate and
  * p95 time to first token), a fresh ~512-token prompt, and the same prefix again.
+ *
+ * One 64-token stream is a noisy sample on a small machine (a few slow decodes move it by
+ * half), so each repeat's one-stream figure is the median of `oneStreamSamples` streams,
+ * and its warm-prefix figure the median of `warmPrefixSamples` requests on the same prefix.
  */
 import { streamCompletion } from "./completionClient.ts";
 import type { ServerProcess } from "./serverProcess.ts";
@@ -18,6 +22,11 @@ export interface PeerWorkloadSettings {
   /** Which workloads to run; the long-prompt pair is skipped in thread-count-only configurations. */
   workloads: readonly PeerWorkload[];
 }
+
+/** Streams per repeat behind each one-stream figure. */
+export const oneStreamSamples = 5;
+/** Same-prefix requests per repeat behind each warm-prefix figure. */
+export const warmPrefixSamples = 3;
 
 export type PeerWorkload = "one-stream" | "streams" | "long-prompt";
 
@@ -61,7 +70,9 @@ export async function measurePair(sides: readonly [ServerProcess, ServerProcess]
       const { url } = sides[index]!;
       const series = results[index]!;
       if (settings.workloads.includes("one-stream")) {
-        series.oneStreamTokensPerSecond.push((await streamCompletion(url, promptTokens(seed++, 8, vocabularySize), tokens)).decodeTokensPerSecond);
+        const rates: number[] = [];
+        for (let sample = 0; sample < oneStreamSamples; sample++) rates.push((await streamCompletion(url, promptTokens(seed++, 8, vocabularySize), tokens)).decodeTokensPerSecond);
+        series.oneStreamTokensPerSecond.push(percentile(rates, 0.5));
       }
       if (settings.workloads.includes("streams")) {
         const startedAt = performance.now();
@@ -73,9 +84,13 @@ export async function measurePair(sides: readonly [ServerProcess, ServerProcess]
       if (settings.workloads.includes("long-prompt")) {
         const long = promptTokens(seed++, settings.longPromptTokens, vocabularySize);
         series.freshPromptFirstTokenMs.push((await streamCompletion(url, long, 2)).firstTokenMs);
-        // The same prefix with another last token: only that token needs evaluating.
-        const again = [...long.slice(0, -1), 3 + ((long.at(-1)! + 1) % (vocabularySize - 3))];
-        series.warmPrefixFirstTokenMs.push((await streamCompletion(url, again, 2)).firstTokenMs);
+        // The same prefix with another last token each time: only that token needs evaluating.
+        const warm: number[] = [];
+        for (let sample = 1; sample <= warmPrefixSamples; sample++) {
+          const again = [...long.slice(0, -1), 3 + ((long.at(-1)! + sample) % (vocabularySize - 3))];
+          warm.push((await streamCompletion(url, again, 2)).firstTokenMs);
+        }
+        series.warmPrefixFirstTokenMs.push(percentile(warm, 0.5));
       }
     }
   }

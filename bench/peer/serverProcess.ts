@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
+import type { EngineKind } from "../../src/engine/localEngine/engineRecord.ts";
 
 export interface ServerProcess {
   /** "mullama serve" or "llama-server". */
@@ -24,6 +25,8 @@ export interface PeerServerOptions {
   contextSize: number;
   /** Threads for token-by-token decoding and for batches; undefined leaves each server at its default. */
   threads?: { decode: number; batch: number } | undefined;
+  /** Which engine binary `mullama serve` loads (`MULLAMA_ENGINE`); undefined inherits this process's setting. */
+  engine?: EngineKind | undefined;
 }
 
 const startTimeoutMs = 120_000;
@@ -33,7 +36,8 @@ const cliPath = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url))
 export function startMullama(options: PeerServerOptions): Promise<ServerProcess> {
   // mullama takes one count; a decode/batch split is what its adaptive default already does.
   const threads = options.threads === undefined || options.threads.decode !== options.threads.batch ? [] : ["--threads", String(options.threads.decode)];
-  return start("mullama serve", (port) => [
+  const environment = options.engine === undefined ? process.env : { ...process.env, MULLAMA_ENGINE: options.engine };
+  return start("mullama serve", environment, (port) => [
     process.execPath,
     ["--import", "tsx", cliPath, "serve", "-m", options.modelPath, "--model-name", "bench", "--host", "127.0.0.1", "--port", String(port), "--parallel", String(options.parallel), "-c", String(options.contextSize), "--no-ui", "-q", "--grace-period", "0", ...threads],
   ]);
@@ -42,16 +46,16 @@ export function startMullama(options: PeerServerOptions): Promise<ServerProcess>
 /** llama.cpp's server: `-c` is the whole KV cache, split evenly between the `-np` slots. */
 export function startLlamaServer(binary: string, options: PeerServerOptions): Promise<ServerProcess> {
   const threads = options.threads === undefined ? [] : ["-t", String(options.threads.decode), "-tb", String(options.threads.batch)];
-  return start("llama-server", (port) => [
+  return start("llama-server", process.env, (port) => [
     binary,
     ["-m", options.modelPath, "--alias", "bench", "--host", "127.0.0.1", "--port", String(port), "-np", String(options.parallel), "-c", String(options.parallel * options.contextSize), "-fa", "on", "--no-webui", ...threads],
   ]);
 }
 
-async function start(name: string, command: (port: number) => [string, string[]]): Promise<ServerProcess> {
+async function start(name: string, environment: NodeJS.ProcessEnv, command: (port: number) => [string, string[]]): Promise<ServerProcess> {
   const port = await freePort();
   const [file, args] = command(port);
-  const child = spawn(file, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(file, args, { stdio: ["ignore", "pipe", "pipe"], env: environment });
   const output: string[] = [];
   const keep = (chunk: Buffer) => {
     output.push(chunk.toString("utf8"));

@@ -5,13 +5,15 @@
  */
 import { availableParallelism } from "node:os";
 import { loadEngine } from "../../src/engine/llama.ts";
+import { nodeLlamaCppVersion } from "../../src/engine/engineVersion.ts";
+import { readLocalEngineRecord } from "../../src/engine/localEngine/engineRecord.ts";
 import { adaptiveThreadSettings } from "../../src/engine/threads.ts";
 import { table } from "../markdown.ts";
 import type { BenchmarkSection, SummaryLine } from "../section.ts";
 import { formatSpread, pairedRatios, spread } from "../stats.ts";
 import { findLlamaBench, findLlamaServer } from "../peer/peerBinary.ts";
 import { formatLlamaBench, runLlamaBench, type LlamaBenchResult } from "../peer/llamaBench.ts";
-import { measurePair, type PeerWorkload, type SideSeries } from "../peer/peerWorkloads.ts";
+import { measurePair, oneStreamSamples, warmPrefixSamples, type PeerWorkload, type SideSeries } from "../peer/peerWorkloads.ts";
 import { startLlamaServer, startMullama, type PeerServerOptions, type ServerProcess } from "../peer/serverProcess.ts";
 
 const parallel = 8;
@@ -22,7 +24,10 @@ const longPromptTokens = 512;
 interface Configuration {
   label: string;
   threads: PeerServerOptions["threads"];
+  engine: PeerServerOptions["engine"];
   workloads: PeerWorkload[];
+  /** The label of its summary lines (with targets); undefined: reported in the table only. */
+  summaryLabel?: string;
 }
 
 interface RowDefinition {
@@ -41,15 +46,28 @@ const rowDefinitions: RowDefinition[] = [
   { label: `same long prefix again, time to first token, ms`, series: "warmPrefixFirstTokenMs", lowerIsBetter: true, workload: "long-prompt" },
 ];
 
-/** The thread configurations: both at their defaults; threads matched to mullama's adaptive policy; fixed counts the machine has. */
+/**
+ * The configurations: both at their defaults (mullama on the prebuilt engine, what `npm
+ * install` gives, unless MULLAMA_ENGINE says otherwise); the same with the engine
+ * `mullama engine build` made, where one is recorded; threads matched to mullama's
+ * adaptive policy; fixed counts the machine has.
+ */
 async function configurations(quick: boolean): Promise<Configuration[]> {
   const all: PeerWorkload[] = ["one-stream", "streams", "long-prompt"];
-  const defaults: Configuration = { label: "defaults", threads: undefined, workloads: all };
-  if (quick) return [defaults];
+  const chosenEngine = process.env.MULLAMA_ENGINE || undefined;
+  const engine = chosenEngine === undefined ? "prebuilt" : undefined;
+  const defaults: Configuration = { label: "defaults", threads: undefined, engine, workloads: all, summaryLabel: "defaults" };
+  const record = readLocalEngineRecord();
+  const built: Configuration[] =
+    chosenEngine === undefined && record !== undefined && record.nodeLlamaCpp === nodeLlamaCppVersion()
+      ? [{ label: "defaults, engine from `mullama engine build`", threads: undefined, engine: "local", workloads: all, summaryLabel: "defaults, `mullama engine build`" }]
+      : [];
+  if (quick) return [defaults, ...built];
   const adaptive = adaptiveThreadSettings((await loadEngine(false)).cpuMathCores);
   const matched: Configuration = {
     label: `threads matched (${adaptive.fewTokenThreads} decode, ${adaptive.manyTokenThreads} batch)`,
     threads: { decode: adaptive.fewTokenThreads, batch: adaptive.manyTokenThreads },
+    engine,
     workloads: ["one-stream", "streams"],
   };
   // Where mullama's counts are one fixed count, "matched" is that fixed configuration, with the long prompt too.
@@ -57,8 +75,8 @@ async function configurations(quick: boolean): Promise<Configuration[]> {
   if (sameCount !== undefined) matched.workloads = all;
   const fixed = [2, 4]
     .filter((threads) => threads <= availableParallelism() && threads !== sameCount)
-    .map((threads): Configuration => ({ label: `${threads} threads, both fixed`, threads: { decode: threads, batch: threads }, workloads: ["one-stream", "long-prompt"] }));
-  return [defaults, matched, ...fixed];
+    .map((threads): Configuration => ({ label: `${threads} threads, both fixed`, threads: { decode: threads, batch: threads }, engine, workloads: ["one-stream", "long-prompt"] }));
+  return [defaults, ...built, matched, ...fixed];
 }
 
 export const peerSection: BenchmarkSection = {
@@ -71,7 +89,7 @@ export const peerSection: BenchmarkSection = {
     const rows: string[][] = [];
     const summary: SummaryLine[] = [];
     for (const configuration of await configurations(run.quick)) {
-      const options: PeerServerOptions = { modelPath: model.path, parallel, contextSize, threads: configuration.threads };
+      const options: PeerServerOptions = { modelPath: model.path, parallel, contextSize, threads: configuration.threads, engine: configuration.engine };
       const servers: ServerProcess[] = [];
       let series: [SideSeries, SideSeries];
       try {
@@ -87,10 +105,10 @@ export const peerSection: BenchmarkSection = {
         if (!configuration.workloads.includes(definition.workload)) continue;
         const ratio = pairedRatios(mullama[definition.series], peer[definition.series]);
         const target = definition.lowerIsBetter ? "<= 1.0" : ">= 1.0";
-        rows.push([configuration.label, definition.label, formatSpread(spread(mullama[definition.series])), formatSpread(spread(peer[definition.series])), formatSpread(ratio, 3), configuration.threads === undefined ? target : "reported"]);
-        if (configuration.threads === undefined) {
+        rows.push([configuration.label, definition.label, formatSpread(spread(mullama[definition.series])), formatSpread(spread(peer[definition.series])), formatSpread(ratio, 3), configuration.summaryLabel !== undefined ? target : "reported"]);
+        if (configuration.summaryLabel !== undefined) {
           summary.push({
-            row: `9. Peer: ${definition.label}, mullama serve / llama-server (defaults)`,
+            row: `9. Peer: ${definition.label}, mullama serve / llama-server (${configuration.summaryLabel})`,
             result: ratio.median.toFixed(3),
             target,
             met: definition.lowerIsBetter ? ratio.median <= 1 : ratio.median >= 1,
@@ -118,8 +136,8 @@ export const peerSection: BenchmarkSection = {
       "",
       `${model.label}, both servers in processes of their own on loopback, ${parallel} parallel slots / sequences of ${contextSize} tokens each, flash attention on; ` +
         `the same OpenAI \`/v1/completions\` streaming client (plain node:http, greedy, token-id prompts) against both, ${tokens} tokens per stream, ` +
-        `median (min-max) over ${repeats} repeats, sides alternating; the ratio is mullama / llama-server per repeat pair. ` +
-        `"defaults": neither is told a thread count; "threads matched": llama-server gets \`-t\`/\`-tb\` equal to mullama's adaptive counts; "fixed": both get the same count. ` +
+        `median (min-max) over ${repeats} repeats, sides alternating, each repeat's one-stream figure the median of ${oneStreamSamples} streams and its warm-prefix figure the median of ${warmPrefixSamples} requests; the ratio is mullama / llama-server per repeat pair. ` +
+        `"defaults": neither is told a thread count, mullama runs node-llama-cpp's prebuilt engine (unless \`MULLAMA_ENGINE\` was set for the run); "engine from \`mullama engine build\`": the same with the engine built on this machine (only where one was built); "threads matched": llama-server gets \`-t\`/\`-tb\` equal to mullama's adaptive counts; "fixed": both get the same count. ` +
         `Peer binary: \`${binary}\` (\`npm run peer:build\` or \`LLAMA_SERVER\`).`,
       "",
       table(["configuration", "row", "`mullama serve`", "`llama-server`", "ratio", "target"], rows),
