@@ -61,8 +61,20 @@ export function promptTokens(seed: number, length: number, vocabularySize: numbe
 export async function measurePair(sides: readonly [ServerProcess, ServerProcess], settings: PeerWorkloadSettings): Promise<[SideSeries, SideSeries]> {
   const results: [SideSeries, SideSeries] = [emptySeries(), emptySeries()];
   const { tokens, streams, vocabularySize } = settings;
-  // Warm-up: the first decodes of a server allocate its compute graphs.
-  for (const side of sides) await Promise.all(Array.from({ length: streams }, (_, index) => streamCompletion(side.url, promptTokens(900 + index, 8, vocabularySize), 4)));
+  // Warm-up: the first decodes of a server allocate its compute graphs (llama-server's
+  // second long prompt took 108 ms for one token, against 11 after), and mullama's request
+  // path gets compiled (its first long-prompt requests reached their first decode up to 3 ms
+  // later than after a few dozen). Both sides get the same: the batched streams, then a
+  // long prompt and the same prefix again, twice.
+  for (const side of sides) {
+    await Promise.all(Array.from({ length: streams }, (_, index) => streamCompletion(side.url, promptTokens(900 + index, 8, vocabularySize), 4)));
+    if (!settings.workloads.includes("long-prompt")) continue;
+    for (let round = 0; round < 2; round++) {
+      const long = promptTokens(950 + round, settings.longPromptTokens, vocabularySize);
+      await streamCompletion(side.url, long, 2);
+      await streamCompletion(side.url, [...long.slice(0, -1), 3 + ((long.at(-1)! + 1) % (vocabularySize - 3))], 2);
+    }
+  }
   let seed = 1;
   for (let repeat = 0; repeat < settings.repeats; repeat++) {
     const order = repeat % 2 === 0 ? [0, 1] : [1, 0];
