@@ -3,6 +3,15 @@
  * whole life; when none is free it waits in line (or fails at once if it asked not to
  * wait). A free sequence keeps the tokens it last evaluated, so a new prompt is given the
  * sequence that already holds the longest prefix of it: only the new part is evaluated.
+ *
+ * Which sequence also decides how the generations share a decode. With one KV cache
+ * stream per sequence, llama.cpp splits a batch into micro-batches of consecutive,
+ * rising sequence ids (`split_equal`), and each micro-batch is one more pass over the
+ * model's weights: sequences 0, 3 and 6 generating together decode as three passes, 0, 1
+ * and 2 as one. So a lease that keeps the busy ids in one run is worth
+ * `consecutiveLeaseWorth` prompt tokens of cached prefix: a longer prefix elsewhere still
+ * wins (re-evaluating it would cost more than the extra passes of a short answer), a
+ * shorter one does not.
  */
 import type { LlamaContextSequence } from "node-llama-cpp";
 import { DisposedError, SequenceUnavailableError } from "../errors.js";
@@ -12,6 +21,14 @@ interface Waiter {
   resolve(lease: SequenceLease): void;
   reject(error: unknown): void;
 }
+
+/**
+ * What keeping the busy sequences' ids consecutive is worth, in prompt tokens of cached
+ * prefix. An extra micro-batch costs about one single-token decode for every token the
+ * generation makes (a 128-token answer on a CPU: a hundred-odd decodes' worth), while a
+ * prompt token re-evaluated in a batch costs a small fraction of one.
+ */
+export const consecutiveLeaseWorth = 256;
 
 export interface AcquireOptions {
   /** Wait for a free sequence (true) or throw SequenceUnavailableError (false). */
@@ -23,11 +40,14 @@ export class SequencePool {
   readonly #free: LlamaContextSequence[];
   readonly #waiters: Waiter[] = [];
   readonly #size: number;
+  /** Each sequence's position in `sequences`: its id in the engine, since a context's sequences are all created first, in id order. */
+  readonly #ids: Map<LlamaContextSequence, number>;
   #closed = false;
 
   constructor(sequences: LlamaContextSequence[]) {
     this.#free = [...sequences];
     this.#size = sequences.length;
+    this.#ids = new Map(sequences.map((sequence, index) => [sequence, index]));
   }
 
   /** Number of sequences. */
@@ -85,20 +105,29 @@ export class SequencePool {
     return this.#free.map((sequence) => sequence.contextTokens.length);
   }
 
+  /** The free sequence with the best cached prefix, counting a lease that keeps the busy ids in fewer runs as `consecutiveLeaseWorth` tokens of it. */
   #takeBest(tokens: readonly number[]): LlamaContextSequence {
+    const busyIds = this.#busyIds();
     let bestIndex = 0;
-    let bestPrefix = -1;
+    let bestScore = -Infinity;
     for (let index = 0; index < this.#free.length; index++) {
       const sequence = this.#free[index]!;
-      const prefix = commonPrefixLength(sequence.contextTokens, tokens);
+      const score = commonPrefixLength(sequence.contextTokens, tokens) - consecutiveLeaseWorth * runsAdded(busyIds, this.#ids.get(sequence)!);
       // Ties go to the sequence holding the fewest tokens, so longer caches survive.
-      const better = prefix > bestPrefix || (prefix === bestPrefix && sequence.contextTokens.length < this.#free[bestIndex]!.contextTokens.length);
+      const better = score > bestScore || (score === bestScore && sequence.contextTokens.length < this.#free[bestIndex]!.contextTokens.length);
       if (better) {
         bestIndex = index;
-        bestPrefix = prefix;
+        bestScore = score;
       }
     }
     return this.#free.splice(bestIndex, 1)[0]!;
+  }
+
+  #busyIds(): Set<number> {
+    const free = new Set(this.#free);
+    const busy = new Set<number>();
+    for (const [sequence, id] of this.#ids) if (!free.has(sequence)) busy.add(id);
+    return busy;
   }
 
   #lease(sequence: LlamaContextSequence): SequenceLease {
@@ -114,4 +143,15 @@ export class SequencePool {
       },
     };
   }
+}
+
+/**
+ * How many runs of consecutive ids leasing `id` adds to `busyIds`: 1 apart from them, 0
+ * next to one run, -1 joining two. With nothing busy every lease starts the one run: 0.
+ */
+export function runsAdded(busyIds: ReadonlySet<number>, id: number): number {
+  if (busyIds.size === 0) return 0;
+  const below = busyIds.has(id - 1);
+  const above = busyIds.has(id + 1);
+  return below && above ? -1 : below || above ? 0 : 1;
 }

@@ -1,8 +1,8 @@
-/** The sequence pool on fake sequences: prefix-aware leasing, the waiting line, refusals, aborts and closing. */
+/** The sequence pool on fake sequences: prefix-aware leasing, consecutive ids, the waiting line, refusals, aborts and closing. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { LlamaContextSequence } from "node-llama-cpp";
-import { SequencePool } from "../../src/context/sequencePool.ts";
+import { consecutiveLeaseWorth, runsAdded, SequencePool } from "../../src/context/sequencePool.ts";
 import { DisposedError, SequenceUnavailableError } from "../../src/errors.ts";
 
 /** A stand-in for an engine sequence: the pool only reads what it holds. */
@@ -23,6 +23,33 @@ test("a prompt gets the free sequence holding the longest prefix of it; ties go 
   first.release();
   first.release();
   assert.equal(pool.busy, 2, "releasing twice frees once");
+});
+
+test("unrelated prompts get consecutive sequences, even where a sequence further on holds less", async () => {
+  // Sequences are ids 0-5 in order; the even ones hold nothing, the odd ones a short cache.
+  const pool = new SequencePool(Array.from({ length: 6 }, (_, id) => sequence(`s${id}`, id % 2 === 0 ? [] : [50 + id, 50 + id])));
+  const leases = [await pool.acquire([1], { wait: true }), await pool.acquire([2], { wait: true }), await pool.acquire([3], { wait: true })];
+  // By emptiness alone they would be s0, s2 and s4: three micro-batches in every decode.
+  assert.deepEqual(leases.map(nameOf), ["s0", "s1", "s2"]);
+  leases[1]!.release();
+  assert.equal(nameOf(await pool.acquire([4], { wait: true })), "s1", "the lease that joins the two runs again");
+});
+
+test("a cached prefix longer than consecutiveLeaseWorth still wins over a consecutive sequence; a shorter one does not", async () => {
+  const long = Array.from({ length: consecutiveLeaseWorth + 8 }, (_, index) => 100 + index);
+  const pool = new SequencePool([sequence("s0"), sequence("s1"), sequence("s2"), sequence("s3", long)]);
+  const first = await pool.acquire([1], { wait: true });
+  assert.equal(nameOf(first), "s0");
+  assert.equal(nameOf(await pool.acquire([...long.slice(0, 10), 7], { wait: true })), "s1", "10 cached tokens are not worth a micro-batch more");
+  assert.equal(nameOf(await pool.acquire([...long, 7], { wait: true })), "s3", "the whole long prompt is");
+});
+
+test("runsAdded: apart from the busy ids, next to a run, joining two, or nothing busy", () => {
+  assert.equal(runsAdded(new Set([0, 1]), 5), 1);
+  assert.equal(runsAdded(new Set([0, 1]), 2), 0);
+  assert.equal(runsAdded(new Set([3]), 2), 0);
+  assert.equal(runsAdded(new Set([0, 2]), 1), -1);
+  assert.equal(runsAdded(new Set(), 4), 0);
 });
 
 test("when none is free: wait in line in order, or refuse at once with wait: false", async () => {
