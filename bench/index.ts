@@ -26,11 +26,12 @@ import { limitSection } from "./sections/limitSection.ts";
 import { lookupSection } from "./sections/lookupSection.ts";
 import { memorySection } from "./sections/memorySection.ts";
 import { peerSection } from "./sections/peerSection.ts";
+import { placementSection } from "./sections/placementSection.ts";
 import { serverSection } from "./sections/serverSection.ts";
 import { startupSection } from "./sections/startupSection.ts";
 import { threadsSection } from "./sections/threadsSection.ts";
 
-const sections: BenchmarkSection[] = [decodeSection, promptSection, limitSection, threadsSection, serverSection, gatewaySection, memorySection, startupSection, defaultsSection, constrainedSection, embeddingSection, lookupSection, peerSection, engineSection];
+const sections: BenchmarkSection[] = [decodeSection, promptSection, limitSection, threadsSection, serverSection, gatewaySection, memorySection, startupSection, defaultsSection, constrainedSection, embeddingSection, lookupSection, placementSection, peerSection, engineSection];
 /** Sections that run only when asked for, by `--only` or their own flag. */
 const onRequest = new Map<string, string>([[peerSection.name, "--peer"]]);
 
