@@ -70,7 +70,7 @@ export class SequencePool {
     return this.#waiters.length;
   }
 
-  /** Leases the free sequence holding the longest prefix of `tokens`. */
+  /** Leases the free sequence holding the longest prefix of `tokens`, counting a lease next to the busy ones as `consecutiveLeaseWorth` tokens of it. */
   acquire(tokens: readonly number[], options: AcquireOptions): Promise<SequenceLease> {
     if (this.#closed) return Promise.reject(new DisposedError("Context"));
     if (options.signal?.aborted) return Promise.reject(options.signal.reason);
