@@ -57,6 +57,11 @@ export function promptTokens(seed: number, length: number, vocabularySize: numbe
   });
 }
 
+/** `prompt` with another last token (the `variant`-th after its own, past the control tokens): only that token needs evaluating again. */
+function samePrefixAgain(prompt: readonly number[], variant: number, vocabularySize: number): number[] {
+  return [...prompt.slice(0, -1), 3 + ((prompt.at(-1)! + variant) % (vocabularySize - 3))];
+}
+
 /** Runs every workload `repeats` times on both servers; `sides[0]` goes first on even repeats. */
 export async function measurePair(sides: readonly [ServerProcess, ServerProcess], settings: PeerWorkloadSettings): Promise<[SideSeries, SideSeries]> {
   const results: [SideSeries, SideSeries] = [emptySeries(), emptySeries()];
@@ -72,7 +77,7 @@ export async function measurePair(sides: readonly [ServerProcess, ServerProcess]
     for (let round = 0; round < 2; round++) {
       const long = promptTokens(950 + round, settings.longPromptTokens, vocabularySize);
       await streamCompletion(side.url, long, 2);
-      await streamCompletion(side.url, [...long.slice(0, -1), 3 + ((long.at(-1)! + 1) % (vocabularySize - 3))], 2);
+      await streamCompletion(side.url, samePrefixAgain(long, 1, vocabularySize), 2);
     }
   }
   let seed = 1;
@@ -96,12 +101,8 @@ export async function measurePair(sides: readonly [ServerProcess, ServerProcess]
       if (settings.workloads.includes("long-prompt")) {
         const long = promptTokens(seed++, settings.longPromptTokens, vocabularySize);
         series.freshPromptFirstTokenMs.push((await streamCompletion(url, long, 2)).firstTokenMs);
-        // The same prefix with another last token each time: only that token needs evaluating.
         const warm: number[] = [];
-        for (let sample = 1; sample <= warmPrefixSamples; sample++) {
-          const again = [...long.slice(0, -1), 3 + ((long.at(-1)! + sample) % (vocabularySize - 3))];
-          warm.push((await streamCompletion(url, again, 2)).firstTokenMs);
-        }
+        for (let sample = 1; sample <= warmPrefixSamples; sample++) warm.push((await streamCompletion(url, samePrefixAgain(long, sample, vocabularySize), 2)).firstTokenMs);
         series.warmPrefixFirstTokenMs.push(percentile(warm, 0.5));
       }
     }

@@ -123,7 +123,7 @@ export class Context {
     generatingCount.generating = () => this.#pool.busy;
     // Without the engine internals it needs, sequences still batch, one of them a decode
     // late, and a new prompt on a reused sequence waits for the running generations.
-    this.#dispatchLoop = installBatchGathering(engineContext, sequences, () => this.#pool.busy);
+    this.#dispatchLoop = installBatchGathering(engineContext, sequences, generatingCount.generating);
     this.#untrack = model.trackContext(this);
   }
 
